@@ -1,0 +1,496 @@
+//! The keyspace: numbered databases, each split into independently locked stripes.
+//!
+//! Lock order rule: a command locks all the stripes it needs up front, sorted by
+//! `(db, stripe)`, through [`Keyspace::lock`]; nothing takes a stripe lock while holding
+//! one of a higher order. Whole-database operations lock stripes one at a time or all of
+//! a database in order. Keys are routed to a stripe by the top bits of their hash and to
+//! a bucket within it by the low bits.
+//!
+//! Expiry: a key whose time has passed is invisible to reads. On a primary, a write
+//! lookup deletes it on the spot and reports it in [`Locked::take_expired`] so the
+//! caller can propagate a DEL; a read lookup reports it so the caller can delete it
+//! under a write lock afterwards. A replica never deletes on its own.
+
+mod dict;
+mod stripe;
+
+use std::sync::OnceLock;
+
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+pub use dict::{Dict, Entry};
+pub use stripe::{SetExpiry, Stripe};
+
+use crate::clock::{lru_clock, UnixMillis};
+use crate::value::Value;
+
+/// Index of a database (`SELECT n`).
+pub type DbIndex = usize;
+
+/// Stripes per database (a power of two).
+pub const STRIPES: usize = 64;
+const STRIPE_BITS: u32 = STRIPES.trailing_zeros();
+
+static HASHER: OnceLock<ahash::RandomState> = OnceLock::new();
+
+/// The keyspace hash of a key: random-seeded per process (hash flooding resistance).
+#[inline]
+pub fn hash_key(key: &[u8]) -> u64 {
+    HASHER.get_or_init(ahash::RandomState::new).hash_one(key)
+}
+
+#[inline]
+fn stripe_of(hash: u64) -> usize {
+    (hash >> (64 - STRIPE_BITS)) as usize
+}
+
+/// One database: its stripes.
+pub struct Db {
+    stripes: Box<[RwLock<Stripe>]>,
+}
+
+impl Db {
+    fn new() -> Self {
+        Db { stripes: (0..STRIPES).map(|_| RwLock::new(Stripe::default())).collect() }
+    }
+}
+
+/// All databases.
+pub struct Keyspace {
+    dbs: Box<[Db]>,
+}
+
+/// Whether a command reads or writes the keys it locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    Read,
+    Write,
+}
+
+/// How lookups treat keys whose time has passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryMode {
+    /// Delete them (a primary).
+    Delete,
+    /// Only hide them; the upstream's DEL will come (a replica).
+    HideOnly,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Self {
+        Keyspace { dbs: (0..databases.max(1)).map(|_| Db::new()).collect() }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    fn db(&self, db: DbIndex) -> &Db {
+        &self.dbs[db.min(self.dbs.len() - 1)]
+    }
+
+    /// Locks the stripes of `keys` (each `(db, key)`) in the global order and returns a
+    /// view through which those keys can be read and written.
+    pub fn lock<'a, K: AsRef<[u8]>>(&'a self, keys: impl IntoIterator<Item = (DbIndex, K)>, mode: LockMode, now: UnixMillis, expiry: ExpiryMode) -> Locked<'a> {
+        let mut wanted: Vec<(DbIndex, usize)> = keys.into_iter().map(|(db, k)| (db, stripe_of(hash_key(k.as_ref())))).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let guards = wanted
+            .into_iter()
+            .map(|(db, s)| {
+                let lock = &self.db(db).stripes[s];
+                let g = match mode {
+                    LockMode::Read => Guard::Read(lock.read()),
+                    LockMode::Write => Guard::Write(lock.write()),
+                };
+                (db, s, g)
+            })
+            .collect();
+        Locked { ks: self, guards, now, lru: lru_clock(now), expiry, expired: Vec::new() }
+    }
+
+    /// Number of keys in a database (expired-but-present keys included, as Redis's DBSIZE).
+    pub fn dbsize(&self, db: DbIndex) -> usize {
+        self.db(db).stripes.iter().map(|s| s.read().len()).sum()
+    }
+
+    /// Number of keys with a TTL in a database.
+    pub fn volatile_count(&self, db: DbIndex) -> usize {
+        self.db(db).stripes.iter().map(|s| s.read().volatile_count()).sum()
+    }
+
+    /// Removes every key of a database; returns how many there were.
+    pub fn flush_db(&self, db: DbIndex) -> usize {
+        let guards: Vec<_> = self.db(db).stripes.iter().map(|s| s.write()).collect();
+        let mut removed = 0;
+        for mut g in guards {
+            removed += g.len();
+            g.clear();
+        }
+        removed
+    }
+
+    /// Removes every key of every database.
+    pub fn flush_all(&self) -> usize {
+        (0..self.dbs.len()).map(|db| self.flush_db(db)).sum()
+    }
+
+    /// Swaps the contents of two databases atomically with respect to other commands.
+    pub fn swap_db(&self, a: DbIndex, b: DbIndex) {
+        if a == b {
+            return;
+        }
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        let mut lo_g: Vec<_> = self.db(lo).stripes.iter().map(|s| s.write()).collect();
+        let mut hi_g: Vec<_> = self.db(hi).stripes.iter().map(|s| s.write()).collect();
+        for (x, y) in lo_g.iter_mut().zip(hi_g.iter_mut()) {
+            std::mem::swap(&mut **x, &mut **y);
+        }
+    }
+
+    /// One SCAN step over a database. The cursor packs the stripe in its low bits and the
+    /// stripe's reverse-binary bucket cursor above them. `visit` sees each entry with the
+    /// expiry it has (if any). Returns the next cursor (0 when done).
+    pub fn scan(&self, db: DbIndex, cursor: u64, count: usize, mut visit: impl FnMut(&Entry, Option<UnixMillis>)) -> u64 {
+        let mut stripe = (cursor & (STRIPES as u64 - 1)) as usize;
+        let mut inner = cursor >> STRIPE_BITS;
+        let mut budget = count.max(1);
+        while stripe < STRIPES {
+            let g = self.db(db).stripes[stripe].read();
+            let mut visited = 0;
+            let next = g.dict().scan(inner, budget, |e| {
+                visited += 1;
+                visit(e, g.expiry_of(e));
+            });
+            budget = budget.saturating_sub(visited);
+            if next != 0 {
+                return (next << STRIPE_BITS) | stripe as u64;
+            }
+            stripe += 1;
+            inner = 0;
+            if budget == 0 {
+                break;
+            }
+        }
+        if stripe >= STRIPES {
+            0
+        } else {
+            stripe as u64
+        }
+    }
+
+    /// Visits every entry of a database, one stripe locked at a time (KEYS).
+    pub fn for_each(&self, db: DbIndex, mut visit: impl FnMut(&Entry, Option<UnixMillis>)) {
+        for s in self.db(db).stripes.iter() {
+            let g = s.read();
+            for e in g.dict().iter() {
+                visit(e, g.expiry_of(e));
+            }
+        }
+    }
+
+    /// A random key of a database that has not expired at `now` (RANDOMKEY), trying a bounded
+    /// number of times when most keys are logically expired, as Redis does.
+    pub fn random_key(&self, db: DbIndex, now: UnixMillis) -> Option<Vec<u8>> {
+        let mut rng = rand::thread_rng();
+        let sizes: Vec<usize> = self.db(db).stripes.iter().map(|s| s.read().len()).collect();
+        let total: usize = sizes.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let mut fallback = None;
+        for _ in 0..100 {
+            let mut pick = rand::Rng::gen_range(&mut rng, 0..total);
+            let mut stripe = 0;
+            while stripe < STRIPES && pick >= sizes[stripe] {
+                pick -= sizes[stripe];
+                stripe += 1;
+            }
+            let g = self.db(db).stripes[stripe.min(STRIPES - 1)].read();
+            if let Some(e) = g.dict().random(&mut rng) {
+                match g.expiry_of(e) {
+                    Some(at) if at <= now => fallback = Some(e.key.as_bytes().to_vec()),
+                    _ => return Some(e.key.as_bytes().to_vec()),
+                }
+            }
+        }
+        fallback
+    }
+
+    /// Deletes `key` if its time has passed (after a read lookup saw it expired). Returns
+    /// true if this call deleted it.
+    pub fn delete_if_expired(&self, db: DbIndex, key: &[u8], now: UnixMillis) -> bool {
+        let h = hash_key(key);
+        let mut g = self.db(db).stripes[stripe_of(h)].write();
+        g.delete_if_expired(h, key, now)
+    }
+
+    /// Runs `f` on each stripe of a database under its write lock, in order (active expiry,
+    /// defragmentation-like maintenance). `f` returns false to stop early.
+    pub fn each_stripe_mut(&self, db: DbIndex, start: usize, mut f: impl FnMut(usize, &mut Stripe) -> bool) {
+        for i in 0..STRIPES {
+            let idx = (start + i) % STRIPES;
+            let mut g = self.db(db).stripes[idx].write();
+            if !f(idx, &mut g) {
+                return;
+            }
+        }
+    }
+
+    /// Approximate bytes held by the keyspace structures (for INFO and MEMORY USAGE-like uses).
+    pub fn overhead_bytes(&self) -> usize {
+        self.dbs.iter().flat_map(|d| d.stripes.iter()).map(|s| s.read().dict().overhead_bytes()).sum()
+    }
+}
+
+enum Guard<'a> {
+    Read(RwLockReadGuard<'a, Stripe>),
+    Write(RwLockWriteGuard<'a, Stripe>),
+}
+
+impl Guard<'_> {
+    fn stripe(&self) -> &Stripe {
+        match self {
+            Guard::Read(g) => g,
+            Guard::Write(g) => g,
+        }
+    }
+
+    fn stripe_mut(&mut self) -> Option<&mut Stripe> {
+        match self {
+            Guard::Read(_) => None,
+            Guard::Write(g) => Some(g),
+        }
+    }
+}
+
+/// A key that a lookup found past its time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredKey {
+    pub db: DbIndex,
+    pub key: Vec<u8>,
+    /// True if the lookup deleted it (write lock held); false if it only hid it.
+    pub deleted: bool,
+}
+
+/// The stripes one command holds, and key-level access through them.
+pub struct Locked<'a> {
+    ks: &'a Keyspace,
+    guards: Vec<(DbIndex, usize, Guard<'a>)>,
+    now: UnixMillis,
+    lru: u32,
+    expiry: ExpiryMode,
+    expired: Vec<ExpiredKey>,
+}
+
+/// Why a key could not be reached through a [`Locked`] view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LockError {
+    #[error("ERR internal error: key not locked for this command")]
+    NotLocked,
+    #[error("ERR internal error: key locked for reading only")]
+    ReadOnly,
+}
+
+impl<'a> Locked<'a> {
+    pub fn now(&self) -> UnixMillis {
+        self.now
+    }
+
+    pub fn keyspace(&self) -> &'a Keyspace {
+        self.ks
+    }
+
+    /// Keys found expired by lookups so far (and whether they were deleted).
+    pub fn take_expired(&mut self) -> Vec<ExpiredKey> {
+        std::mem::take(&mut self.expired)
+    }
+
+    fn find(&self, db: DbIndex, hash: u64) -> Option<usize> {
+        let s = stripe_of(hash);
+        self.guards.iter().position(|(d, st, _)| *d == db && *st == s)
+    }
+
+    fn stripe(&self, db: DbIndex, hash: u64) -> Result<&Stripe, LockError> {
+        let i = self.find(db, hash).ok_or(LockError::NotLocked)?;
+        Ok(self.guards[i].2.stripe())
+    }
+
+    fn stripe_mut(&mut self, db: DbIndex, hash: u64) -> Result<&mut Stripe, LockError> {
+        let i = self.find(db, hash).ok_or(LockError::NotLocked)?;
+        self.guards[i].2.stripe_mut().ok_or(LockError::ReadOnly)
+    }
+
+    /// Deletes `key` if it is past its time (in write mode, as a primary) and records it.
+    fn expire_if_needed(&mut self, db: DbIndex, hash: u64, key: &[u8]) -> Result<(), LockError> {
+        let now = self.now;
+        let expiry = self.expiry;
+        let i = self.find(db, hash).ok_or(LockError::NotLocked)?;
+        let guard = &mut self.guards[i].2;
+        if !guard.stripe().is_expired(hash, key, now) {
+            return Ok(());
+        }
+        match (guard.stripe_mut(), expiry) {
+            (Some(st), ExpiryMode::Delete) => {
+                st.remove(hash, key);
+                self.expired.push(ExpiredKey { db, key: key.to_vec(), deleted: true });
+            }
+            _ => self.expired.push(ExpiredKey { db, key: key.to_vec(), deleted: false }),
+        }
+        Ok(())
+    }
+
+    /// Reads a key's value (touching its LRU clock); `None` if missing or expired.
+    pub fn get(&mut self, db: DbIndex, key: &[u8]) -> Result<Option<&Value>, LockError> {
+        self.get_entry(db, key, true).map(|e| e.map(|e| &e.value))
+    }
+
+    /// Reads a key's entry; `touch` updates its LRU clock.
+    pub fn get_entry(&mut self, db: DbIndex, key: &[u8], touch: bool) -> Result<Option<&Entry>, LockError> {
+        let h = hash_key(key);
+        self.expire_if_needed(db, h, key)?;
+        let now = self.now;
+        let lru = self.lru;
+        let st = self.stripe(db, h)?;
+        match st.get(h, key) {
+            Some(e) if st.is_expired_entry(e, now) => Ok(None),
+            Some(e) => {
+                if touch {
+                    e.touch(lru);
+                }
+                Ok(Some(e))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// A key's value for modification; `None` if missing (an expired key is deleted first).
+    pub fn get_mut(&mut self, db: DbIndex, key: &[u8]) -> Result<Option<&mut Value>, LockError> {
+        let h = hash_key(key);
+        self.expire_if_needed(db, h, key)?;
+        let lru = self.lru;
+        let st = self.stripe_mut(db, h)?;
+        Ok(st.get_mut(h, key).map(|e| {
+            e.set_lru(lru);
+            &mut e.value
+        }))
+    }
+
+    /// Whether a live key exists (without touching its LRU clock).
+    pub fn exists(&mut self, db: DbIndex, key: &[u8]) -> Result<bool, LockError> {
+        Ok(self.get_entry(db, key, false)?.is_some())
+    }
+
+    /// Stores `value` under `key`, replacing any previous value; `expiry` says what happens
+    /// to the TTL.
+    pub fn set(&mut self, db: DbIndex, key: &[u8], value: Value, expiry: SetExpiry) -> Result<(), LockError> {
+        let h = hash_key(key);
+        self.expire_if_needed(db, h, key)?;
+        let lru = self.lru;
+        let st = self.stripe_mut(db, h)?;
+        st.set(h, key, value, expiry, lru);
+        Ok(())
+    }
+
+    /// Removes a key; returns its value if it was live.
+    pub fn remove(&mut self, db: DbIndex, key: &[u8]) -> Result<Option<Value>, LockError> {
+        let h = hash_key(key);
+        self.expire_if_needed(db, h, key)?;
+        let st = self.stripe_mut(db, h)?;
+        Ok(st.remove(h, key).map(|(v, _)| v))
+    }
+
+    /// Removes a key and returns its value and TTL (RENAME, MOVE).
+    pub fn take(&mut self, db: DbIndex, key: &[u8]) -> Result<Option<(Value, Option<UnixMillis>)>, LockError> {
+        let h = hash_key(key);
+        self.expire_if_needed(db, h, key)?;
+        let st = self.stripe_mut(db, h)?;
+        Ok(st.remove(h, key))
+    }
+
+    /// A live key's absolute expiry time, if it has one.
+    pub fn expiry(&mut self, db: DbIndex, key: &[u8]) -> Result<Option<UnixMillis>, LockError> {
+        let h = hash_key(key);
+        self.expire_if_needed(db, h, key)?;
+        let st = self.stripe(db, h)?;
+        Ok(st.get(h, key).and_then(|e| st.expiry_of(e)))
+    }
+
+    /// Sets the absolute expiry time of a live key; false if the key does not exist.
+    pub fn set_expiry(&mut self, db: DbIndex, key: &[u8], at: UnixMillis) -> Result<bool, LockError> {
+        let h = hash_key(key);
+        self.expire_if_needed(db, h, key)?;
+        let st = self.stripe_mut(db, h)?;
+        Ok(st.set_expiry(h, key, Some(at)))
+    }
+
+    /// Removes a key's TTL; true if it had one.
+    pub fn persist(&mut self, db: DbIndex, key: &[u8]) -> Result<bool, LockError> {
+        let h = hash_key(key);
+        self.expire_if_needed(db, h, key)?;
+        let st = self.stripe_mut(db, h)?;
+        let had = st.get(h, key).map(|e| e.has_expire()).unwrap_or(false);
+        if had {
+            st.set_expiry(h, key, None);
+        }
+        Ok(had)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_get_expire() {
+        let ks = Keyspace::new(16);
+        let mut l = ks.lock([(0, b"a")], LockMode::Write, 1000, ExpiryMode::Delete);
+        l.set(0, b"a", Value::string(b"1"), SetExpiry::At(1500)).unwrap();
+        assert!(l.get(0, b"a").unwrap().is_some());
+        assert_eq!(l.expiry(0, b"a").unwrap(), Some(1500));
+        drop(l);
+        let mut l = ks.lock([(0, b"a")], LockMode::Read, 2000, ExpiryMode::Delete);
+        assert!(l.get(0, b"a").unwrap().is_none());
+        assert_eq!(l.take_expired(), vec![ExpiredKey { db: 0, key: b"a".to_vec(), deleted: false }]);
+        drop(l);
+        assert_eq!(ks.dbsize(0), 1);
+        assert!(ks.delete_if_expired(0, b"a", 2000));
+        assert_eq!(ks.dbsize(0), 0);
+    }
+
+    #[test]
+    fn unlocked_key_is_an_error_not_a_panic() {
+        let ks = Keyspace::new(1);
+        let mut l = ks.lock([(0, b"a")], LockMode::Read, 0, ExpiryMode::Delete);
+        let mut other = b"b".to_vec();
+        // find a key in another stripe
+        let mut i = 0;
+        while stripe_of(hash_key(&other)) == stripe_of(hash_key(b"a")) {
+            i += 1;
+            other = format!("b{i}").into_bytes();
+        }
+        assert_eq!(l.get(0, &other).err(), Some(LockError::NotLocked));
+        assert_eq!(l.set(0, b"a", Value::Int(1), SetExpiry::Clear).err(), Some(LockError::ReadOnly));
+    }
+
+    #[test]
+    fn scan_visits_all_keys() {
+        let ks = Keyspace::new(1);
+        let keys: Vec<String> = (0..1000).map(|i| format!("k{i}")).collect();
+        for k in &keys {
+            let mut l = ks.lock([(0, k.as_bytes())], LockMode::Write, 0, ExpiryMode::Delete);
+            l.set(0, k.as_bytes(), Value::Int(1), SetExpiry::Clear).unwrap();
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut c = 0;
+        loop {
+            c = ks.scan(0, c, 10, |e, _| {
+                seen.insert(e.key.as_bytes().to_vec());
+            });
+            if c == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 1000);
+    }
+}
