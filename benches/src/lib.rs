@@ -1,1 +1,2 @@
-//! placeholder
+//! Benchmarks live in `benches/`; see `benches/README.md`. End-to-end throughput against
+//! redis-server is measured with `../shared/tools/bench-vs-redis.sh`.

@@ -220,9 +220,19 @@ impl Keyspace {
     /// Deletes `key` if its time has passed (after a read lookup saw it expired). Returns
     /// true if this call deleted it.
     pub fn delete_if_expired(&self, db: DbIndex, key: &[u8], now: UnixMillis) -> bool {
+        self.delete_if_expired_then(db, key, now, || ())
+    }
+
+    /// Like [`Keyspace::delete_if_expired`], running `on_delete` while the stripe is still
+    /// locked (so the DEL it propagates is ordered with the key's other writes).
+    pub fn delete_if_expired_then(&self, db: DbIndex, key: &[u8], now: UnixMillis, on_delete: impl FnOnce()) -> bool {
         let h = hash_key(key);
         let mut g = self.db(db).stripes[stripe_of(h)].write();
-        g.delete_if_expired(h, key, now)
+        let deleted = g.delete_if_expired(h, key, now);
+        if deleted {
+            on_delete();
+        }
+        deleted
     }
 
     /// Runs `f` on each stripe of a database under its write lock, in order (active expiry,

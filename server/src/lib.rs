@@ -1,0 +1,19 @@
+//! The Rhodium server: networking, the command table and handlers, dispatch, config.
+//!
+//! The only crate that knows what a command means. Depends on `rhodium-replication`,
+//! `rhodium-storage` and `rhodium-protocol`; nothing depends on it.
+
+pub mod commands;
+pub mod config;
+pub mod cron;
+pub mod dispatch;
+pub mod error;
+pub mod log;
+pub mod net;
+pub mod run;
+pub mod state;
+
+/// The Redis version Rhodium is compatible with, reported as `redis_version`.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// Rhodium's own version.
+pub const RHODIUM_VERSION: &str = env!("CARGO_PKG_VERSION");

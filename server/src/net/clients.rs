@@ -1,0 +1,125 @@
+//! The client registry: what other connections may see of a client (CLIENT LIST, KILL,
+//! INFO clients) and the per-connection state only its own task touches.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use dashmap::DashMap;
+use parking_lot::Mutex;
+use rhodium_protocol::Resp;
+
+/// A client's address as CLIENT LIST shows it.
+#[derive(Debug, Clone)]
+pub enum Peer {
+    Tcp(SocketAddr),
+    Unix(String),
+}
+
+impl Peer {
+    pub fn display(&self) -> String {
+        match self {
+            Peer::Tcp(a) => a.to_string(),
+            Peer::Unix(p) => format!("{p}:0"),
+        }
+    }
+
+    pub fn is_loopback(&self) -> bool {
+        match self {
+            Peer::Tcp(a) => a.ip().is_loopback(),
+            Peer::Unix(_) => true,
+        }
+    }
+}
+
+/// The part of a client other connections can read.
+pub struct ClientHandle {
+    pub id: u64,
+    pub addr: Peer,
+    pub laddr: Peer,
+    pub fd: i32,
+    pub created_ms: i64,
+    pub name: Mutex<Option<Bytes>>,
+    pub db: AtomicUsize,
+    pub last_interaction_ms: AtomicI64,
+    pub last_cmd: Mutex<String>,
+    pub resp: AtomicUsize,
+    pub qbuf: AtomicU64,
+    pub omem: AtomicU64,
+    pub kill: AtomicBool,
+    pub kill_notify: tokio::sync::Notify,
+}
+
+impl ClientHandle {
+    /// Asks the client's connection to close.
+    pub fn kill(&self) {
+        self.kill.store(true, Ordering::Release);
+        self.kill_notify.notify_one();
+    }
+
+    pub fn killed(&self) -> bool {
+        self.kill.load(Ordering::Acquire)
+    }
+}
+
+/// All connected clients.
+#[derive(Default)]
+pub struct ClientRegistry {
+    clients: DashMap<u64, Arc<ClientHandle>>,
+    next_id: AtomicU64,
+}
+
+impl ClientRegistry {
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn add(&self, h: Arc<ClientHandle>) {
+        self.clients.insert(h.id, h);
+    }
+
+    pub fn remove(&self, id: u64) {
+        self.clients.remove(&id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
+        self.clients.get(&id).map(|e| e.value().clone())
+    }
+
+    /// Every client, sorted by id.
+    pub fn all(&self) -> Vec<Arc<ClientHandle>> {
+        let mut v: Vec<_> = self.clients.iter().map(|e| e.value().clone()).collect();
+        v.sort_by_key(|c| c.id);
+        v
+    }
+}
+
+/// State owned by a connection's task.
+pub struct ClientState {
+    pub handle: Arc<ClientHandle>,
+    pub db: usize,
+    pub resp: Resp,
+    pub authenticated: bool,
+    /// Close the connection once the pending replies are written (QUIT).
+    pub close_after_reply: bool,
+}
+
+impl ClientState {
+    pub fn id(&self) -> u64 {
+        self.handle.id
+    }
+
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.handle.db.store(db, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,158 @@
+//! Starting and stopping the server: log lines tools wait for, listeners, signals,
+//! pidfile, shutdown.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::log::{self, Level};
+use crate::net::listener;
+use crate::state::{Server, ShutdownKind};
+use crate::{log_notice, log_warning};
+
+/// Runs the server until it is shut down. Returns the process exit code.
+pub fn run(config: Config, config_given: bool) -> anyhow::Result<i32> {
+    if config.daemonize {
+        daemonize()?;
+    }
+    log::set_level(config.loglevel);
+    if let Err(e) = log::set_file(&config.logfile) {
+        eprintln!("Can't open the log file: {e}");
+        return Ok(1);
+    }
+    let pid = std::process::id();
+    log_warning!("oO0OoO0OoO0Oo Rhodium is starting oO0OoO0OoO0Oo");
+    log_warning!("Rhodium version={}, redis_version={}, bits=64, commit=00000000, modified=0, pid={}, just started", crate::RHODIUM_VERSION, crate::REDIS_VERSION, pid);
+    if config_given {
+        log_warning!("Configuration loaded");
+    } else {
+        log_warning!("Warning: no config file specified, using the default config. In order to specify a config file use rhodium-server /path/to/redis.conf");
+    }
+    if !config.dir.is_empty() {
+        if let Err(e) = std::env::set_current_dir(&config.dir) {
+            log_warning!("Can't chdir to '{}': {}", config.dir, e);
+            return Ok(1);
+        }
+    }
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().thread_name("rhodium-io").build()?;
+    rt.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> anyhow::Result<i32> {
+    let pidfile = if config.pidfile.is_empty() && config.daemonize { "/var/run/redis.pid".to_string() } else { config.pidfile.clone() };
+    let show_logo = config.always_show_logo;
+    let server = Server::new(config);
+    log::set_role(b'M');
+    let tcp = match listener::bind_tcp(&server) {
+        Ok(l) => l,
+        Err(e) => {
+            log_warning!("{}", e);
+            return Ok(1);
+        }
+    };
+    let unix = match listener::bind_unix(&server) {
+        Ok(u) => u,
+        Err(e) => {
+            log_warning!("{}", e);
+            return Ok(1);
+        }
+    };
+    let port = server.config().port;
+    if show_logo {
+        log::raw(&logo(port));
+    } else {
+        log_notice!("Running mode=standalone, port={}.", port);
+    }
+    if !pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            log_warning!("Failed to write PID file: {}", e);
+        }
+    }
+    log_warning!("Server initialized");
+    for l in tcp {
+        tokio::spawn(listener::accept_tcp(server.clone(), l));
+    }
+    if let Some(u) = unix {
+        log_notice!("The server is now ready to accept connections at {}", server.config().unixsocket);
+        tokio::spawn(listener::accept_unix(server.clone(), u));
+    }
+    tokio::spawn(crate::cron::run(server.clone()));
+    log_notice!("Ready to accept connections");
+
+    let kind = wait_for_shutdown(&server).await;
+    finish_shutdown(&server, kind, &pidfile);
+    Ok(0)
+}
+
+async fn wait_for_shutdown(server: &Arc<Server>) -> ShutdownKind {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    loop {
+        if let Some(kind) = server.shutdown_requested() {
+            return kind;
+        }
+        tokio::select! {
+            _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
+                log_warning!("Received SIGTERM scheduling shutdown...");
+                log_warning!("User requested shutdown...");
+                return ShutdownKind::Default;
+            }
+            _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
+                log_warning!("Received SIGINT scheduling shutdown...");
+                log_warning!("User requested shutdown...");
+                return ShutdownKind::Default;
+            }
+            _ = server.shutdown_notify.notified() => {}
+        }
+    }
+}
+
+fn finish_shutdown(server: &Server, _kind: ShutdownKind, pidfile: &str) {
+    let cfg = server.config();
+    if !cfg.unixsocket.is_empty() {
+        let _ = std::fs::remove_file(&cfg.unixsocket);
+    }
+    if !pidfile.is_empty() {
+        log_notice!("Removing the pid file.");
+        let _ = std::fs::remove_file(pidfile);
+    }
+    log_warning!("Rhodium is now ready to exit, bye bye...");
+}
+
+fn daemonize() -> anyhow::Result<()> {
+    // SAFETY: called before any thread is started; the parent exits immediately.
+    unsafe {
+        match libc::fork() {
+            -1 => anyhow::bail!("fork failed"),
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd != -1 {
+            libc::dup2(fd, 0);
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
+            if fd > 2 {
+                libc::close(fd);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn logo(port: u16) -> String {
+    format!(
+        "                _._\n           _.-``__ ''-._\n      _.-``    `.  `_.  ''-._           Rhodium {} (Redis {} compatible) 64 bit\n  .-`` .-```.  ```\\/    _.,_ ''-._\n (    '      ,       .-`  | `,    )     Running in standalone mode\n |`-._`-...-` __...-.``-._|'` _.-'|     Port: {}\n |    `-._   `._    /     _.-'    |     PID: {}\n  `-._    `-._  `-./  _.-'    _.-'\n      `-._    `-.__.-'    _.-'\n          `-._        _.-'\n              `-.__.-'\n\n",
+        crate::RHODIUM_VERSION,
+        crate::REDIS_VERSION,
+        port,
+        std::process::id()
+    )
+}
+
+/// Log level helper for callers that hold a [`Level`].
+pub fn log_at(level: Level, msg: &str) {
+    log::log(level, msg)
+}

@@ -1,0 +1,125 @@
+//! The server's shared state: configuration, keyspace, command table, clients, stats and
+//! the propagation pipeline. One `Arc<Server>` is shared by every connection.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
+use rhodium_replication::Propagator;
+use rhodium_storage::Keyspace;
+
+use crate::commands::table::CommandTable;
+use crate::config::Config;
+use crate::net::clients::ClientRegistry;
+
+/// Server-wide counters read by INFO.
+#[derive(Default)]
+pub struct Stats {
+    pub total_connections_received: AtomicU64,
+    pub total_commands_processed: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub expired_keys: AtomicU64,
+    pub keyspace_hits: AtomicU64,
+    pub keyspace_misses: AtomicU64,
+    pub total_error_replies: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub unexpected_error_replies: AtomicU64,
+    /// Error replies per error code (`errorstat_ERR`, ...).
+    pub errors_by_code: Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    pub fn incr(counter: &AtomicU64, by: u64) {
+        counter.fetch_add(by, Ordering::Relaxed);
+    }
+}
+
+/// Why the server is stopping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownKind {
+    /// SIGTERM/SIGINT or SHUTDOWN with default save behaviour.
+    Default,
+    NoSave,
+    Save,
+}
+
+pub struct Server {
+    config: ArcSwap<Config>,
+    pub keyspace: Keyspace,
+    pub table: CommandTable,
+    pub clients: ClientRegistry,
+    pub stats: Stats,
+    pub propagator: Propagator,
+    /// 40 hex characters, new at every start.
+    pub run_id: String,
+    /// Unix milliseconds at startup.
+    pub started_ms: i64,
+    /// Monotonic start, for uptime.
+    pub started: std::time::Instant,
+    shutdown_requested: AtomicBool,
+    shutdown_kind: Mutex<Option<ShutdownKind>>,
+    pub shutdown_notify: tokio::sync::Notify,
+    /// Dirty counter: writes since the last save (Redis's `server.dirty`).
+    pub dirty: AtomicU64,
+}
+
+impl Server {
+    pub fn new(config: Config) -> Arc<Server> {
+        let run_id = random_hex(40);
+        let origin = u64::from_str_radix(&run_id[..16], 16).unwrap_or(1);
+        Arc::new(Server {
+            keyspace: Keyspace::new(config.databases),
+            table: CommandTable::build(),
+            clients: ClientRegistry::default(),
+            stats: Stats::default(),
+            propagator: Propagator::new(origin),
+            run_id,
+            started_ms: rhodium_storage::clock::now_ms(),
+            started: std::time::Instant::now(),
+            shutdown_requested: AtomicBool::new(false),
+            shutdown_kind: Mutex::new(None),
+            shutdown_notify: tokio::sync::Notify::new(),
+            dirty: AtomicU64::new(0),
+            config: ArcSwap::from_pointee(config),
+        })
+    }
+
+    /// The current configuration snapshot.
+    pub fn config(&self) -> arc_swap::Guard<Arc<Config>> {
+        self.config.load()
+    }
+
+    /// Replaces the configuration (CONFIG SET applies all changes at once).
+    pub fn set_config(&self, config: Config) {
+        self.config.store(Arc::new(config));
+    }
+
+    /// Asks the main loop to shut down.
+    pub fn request_shutdown(&self, kind: ShutdownKind) {
+        *self.shutdown_kind.lock() = Some(kind);
+        self.shutdown_requested.store(true, Ordering::Release);
+        self.shutdown_notify.notify_waiters();
+        self.shutdown_notify.notify_one();
+    }
+
+    pub fn shutdown_requested(&self) -> Option<ShutdownKind> {
+        if self.shutdown_requested.load(Ordering::Acquire) {
+            *self.shutdown_kind.lock()
+        } else {
+            None
+        }
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}
+
+/// `n` random lowercase hex characters.
+pub fn random_hex(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..n).map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0')).collect()
+}
