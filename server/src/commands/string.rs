@@ -521,3 +521,184 @@ fn lcs(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rhodium_protocol::Resp;
+    use rhodium_replication::pipeline::Recorder;
+    use rhodium_storage::keyspace::ExpiryMode;
+    use rhodium_storage::LockMode;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::dispatch::execute;
+    use crate::net::clients::{ClientHandle, ClientState, Peer};
+    use crate::state::Server;
+
+    struct Harness {
+        server: Arc<Server>,
+        client: ClientState,
+        rec: Arc<Recorder>,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let server = Server::new(Config::default());
+            let rec = Arc::new(Recorder::default());
+            server.propagator.add_sink(rec.clone());
+            let peer = Peer::Unix("test".into());
+            let handle = Arc::new(ClientHandle {
+                id: 1,
+                addr: peer.clone(),
+                laddr: peer,
+                fd: -1,
+                created_ms: 0,
+                name: Default::default(),
+                db: Default::default(),
+                last_interaction_ms: Default::default(),
+                last_cmd: Default::default(),
+                resp: Default::default(),
+                qbuf: Default::default(),
+                omem: Default::default(),
+                kill: Default::default(),
+                kill_notify: Default::default(),
+            });
+            let client = ClientState { handle, db: 0, resp: Resp::V2, authenticated: true, close_after_reply: false };
+            Harness { server, client, rec }
+        }
+
+        /// Runs a command and returns its reply bytes.
+        fn run(&mut self, line: &str) -> String {
+            let argv = line.split(' ').map(|p| Bytes::copy_from_slice(p.as_bytes())).collect();
+            let mut out = ReplyWriter::new(Resp::V2);
+            execute(&self.server, &mut self.client, argv, &mut out);
+            String::from_utf8_lossy(out.as_bytes()).into_owned()
+        }
+
+        /// Everything propagated so far, one line per unit (commands joined by " ; ").
+        fn propagated(&self) -> Vec<String> {
+            self.rec
+                .units()
+                .iter()
+                .map(|u| u.commands.iter().map(|c| c.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join(" ; "))
+                .collect()
+        }
+
+        fn value(&self, key: &str) -> Option<(Value, Option<UnixMillis>)> {
+            let now = rhodium_storage::clock::now_ms();
+            let mut l = self.server.keyspace.lock([(0, key.as_bytes())], LockMode::Read, now, ExpiryMode::HideOnly);
+            let v = l.get(0, key.as_bytes()).ok().flatten().cloned()?;
+            let at = l.expiry(0, key.as_bytes()).ok().flatten();
+            Some((v, at))
+        }
+    }
+
+    /// The absolute time in a propagated `... PXAT <ms>` or `PEXPIREAT k <ms>`.
+    fn last_number(line: &str) -> i64 {
+        line.rsplit(' ').next().and_then(|n| n.parse().ok()).unwrap_or(-1)
+    }
+
+    #[test]
+    fn set_with_relative_expiry_propagates_absolute_pxat() {
+        let mut h = Harness::new();
+        let before = rhodium_storage::clock::now_ms();
+        assert_eq!(h.run("SET k v EX 100"), "+OK\r\n");
+        assert_eq!(h.run("SET k2 v PX 5000 GET"), "$-1\r\n");
+        assert_eq!(h.run("SETEX k3 10 v"), "+OK\r\n");
+        assert_eq!(h.run("PSETEX k4 10000 v"), "+OK\r\n");
+        assert_eq!(h.run("SET k5 v EXAT 99999999999 NX"), "+OK\r\n");
+        assert_eq!(h.run("SET k6 v PXAT 1"), "+OK\r\n");
+        let p = h.propagated();
+        assert_eq!(p.len(), 6);
+        let checks = [("SET k v PXAT ", 100_000), ("SET k2 v PXAT ", 5000), ("SET k3 v PXAT ", 10_000), ("SET k4 v PXAT ", 10_000)];
+        for (line, (prefix, ttl)) in p.iter().zip(checks) {
+            assert!(line.starts_with(prefix), "{line}");
+            let at = last_number(line);
+            assert!(at >= before + ttl && at <= rhodium_storage::clock::now_ms() + ttl, "{line}");
+        }
+        assert_eq!(p[4], "SET k5 v PXAT 99999999999000");
+        // Redis 7.0 propagates a past absolute time as is; the key then expires by DEL.
+        assert_eq!(p[5], "SET k6 v PXAT 1");
+        let (v, at) = h.value("k").unwrap();
+        assert_eq!(v.encoding_name(), "embstr");
+        assert_eq!(at, Some(last_number(&p[0])));
+    }
+
+    #[test]
+    fn set_drops_get_and_keeps_other_flags() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("set a 1 get GET"), "$-1\r\n");
+        assert_eq!(h.run("SET a 2 KEEPTTL Get XX"), "$1\r\n1\r\n");
+        assert_eq!(h.run("SET a 3 NX"), "$-1\r\n");
+        assert_eq!(h.run("SET b 1"), "+OK\r\n");
+        assert_eq!(h.propagated(), vec!["set a 1", "SET a 2 KEEPTTL XX", "SET b 1"]);
+    }
+
+    #[test]
+    fn getex_getdel_getset_effects() {
+        let mut h = Harness::new();
+        h.run("SET k v");
+        assert_eq!(h.run("GETEX k EX 100"), "$1\r\nv\r\n");
+        assert_eq!(h.run("GETEX k PERSIST"), "$1\r\nv\r\n");
+        assert_eq!(h.run("GETEX k PERSIST"), "$1\r\nv\r\n");
+        assert_eq!(h.run("GETEX k"), "$1\r\nv\r\n");
+        assert_eq!(h.run("GETEX k PXAT 1"), "$1\r\nv\r\n");
+        assert!(h.value("k").is_none());
+        h.run("SET g old");
+        assert_eq!(h.run("GETSET g new"), "$3\r\nold\r\n");
+        assert_eq!(h.run("GETDEL g"), "$3\r\nnew\r\n");
+        assert_eq!(h.run("GETDEL g"), "$-1\r\n");
+        let p = h.propagated();
+        assert!(p[1].starts_with("PEXPIREAT k "), "{}", p[1]);
+        assert_eq!(&p[2..], ["PERSIST k", "DEL k", "SET g old", "SET g new", "DEL g"]);
+    }
+
+    #[test]
+    fn incrbyfloat_propagates_set_keepttl() {
+        let mut h = Harness::new();
+        h.run("SET f 10.50");
+        assert_eq!(h.run("INCRBYFLOAT f 0.1"), "$4\r\n10.6\r\n");
+        assert_eq!(h.run("INCRBYFLOAT f x"), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.propagated(), vec!["SET f 10.50", "SET f 10.6 KEEPTTL"]);
+        assert_eq!(h.value("f").unwrap().0.encoding_name(), "embstr");
+    }
+
+    #[test]
+    fn encodings_after_writes() {
+        let mut h = Harness::new();
+        h.run("SET i 12");
+        assert_eq!(h.value("i").unwrap().0.encoding_name(), "int");
+        h.run("APPEND i 3");
+        assert_eq!(h.value("i").unwrap().0.encoding_name(), "raw");
+        h.run("INCR i");
+        assert_eq!(h.value("i").unwrap().0.encoding_name(), "int");
+        h.run("APPEND fresh 5");
+        assert_eq!(h.value("fresh").unwrap().0.encoding_name(), "int");
+        h.run("SETRANGE s 0 abc");
+        assert_eq!(h.value("s").unwrap().0.encoding_name(), "raw");
+        h.run("SET e abc");
+        h.run("GETEX e EX 100");
+        assert_eq!(h.value("e").unwrap().0.encoding_name(), "embstr");
+        h.run("GETSET e 77");
+        assert_eq!(h.value("e").unwrap().0.encoding_name(), "int");
+        h.run("SET t v PX 100000");
+        h.run("INCRBYFLOAT n 1");
+        h.run("SET t 5 KEEPTTL");
+        h.run("INCR t");
+        assert!(h.value("t").unwrap().1.is_some(), "INCR keeps the TTL");
+        h.run("APPEND t x");
+        assert!(h.value("t").unwrap().1.is_some(), "APPEND keeps the TTL");
+    }
+
+    #[test]
+    fn failed_or_noop_writes_propagate_nothing() {
+        let mut h = Harness::new();
+        h.run("SET k abc");
+        for cmd in ["SET k v NX", "SET x v XX", "INCR k", "SETRANGE k 0 ", "SETRANGE nokey 3 ", "MSETNX k 1 z 2", "SET k v EX 0", "GETEX nokey EX 10"] {
+            h.run(cmd);
+        }
+        assert_eq!(h.propagated(), vec!["SET k abc"]);
+    }
+}
