@@ -58,7 +58,9 @@ impl ProtocolError {
         match self {
             ProtocolError::ExpectedDollar(c) => {
                 out.extend_from_slice(b"expected '$', got '");
-                out.push(*c);
+                // Redis formats the byte with `%c` through addReplyErrorFormat, which turns
+                // CR and LF into spaces so the reply stays one line.
+                out.push(if matches!(c, b'\r' | b'\n') { b' ' } else { *c });
                 out.push(b'\'');
             }
             other => out.extend_from_slice(other.to_string().as_bytes()),
@@ -68,26 +70,49 @@ impl ProtocolError {
     }
 }
 
-/// Where the parser is inside a multibulk request that has not fully arrived yet.
-#[derive(Debug, Default)]
-struct Partial {
-    /// Offset in the buffer up to which the request has been validated.
-    pos: usize,
-    /// Bulk strings still expected.
-    remaining: usize,
-    /// Length of the bulk whose `$len` line has been read, if any.
-    bulk_len: Option<usize>,
-    /// (start, end) of every argument found so far.
-    spans: Vec<(usize, usize)>,
+/// Where the parser is inside the request at the front of the buffer.
+#[derive(Debug, Default, Clone, Copy)]
+enum State {
+    /// No byte of the current request has been consumed: its first byte decides between
+    /// multibulk and inline.
+    #[default]
+    Start,
+    /// Inside a multibulk request whose `*count` line has been read.
+    Bulks {
+        /// Offset in the buffer where the next `$len` line or payload starts.
+        pos: usize,
+        /// Bulk strings still expected.
+        remaining: usize,
+        /// Length of the bulk whose `$len` line has been read, if any.
+        bulk_len: Option<usize>,
+    },
 }
 
 /// Incremental request parser; one per connection.
+///
+/// It keeps its place across calls: a bulk payload is never rescanned (its length is
+/// known), and the search for a line terminator resumes where the previous call stopped,
+/// so a request arriving in many small pieces costs time linear in its size.
 #[derive(Debug, Default)]
 pub struct RequestParser {
-    partial: Option<Partial>,
+    state: State,
+    /// (start, end) of every argument of the current multibulk request; kept across
+    /// requests so its allocation is reused.
+    spans: Vec<(usize, usize)>,
+    /// Offset where the search for the current line's terminator resumes.
+    scan_from: usize,
+    /// The current line holds a NUL before its terminator. Redis looks for terminators
+    /// with `strchr`, which stops at NUL, so such a line never ends: Redis waits until
+    /// the buffer passes the size limit and fails. We do the same.
+    blind: bool,
+    /// The error returned once; every later call returns it again (the connection closes).
+    failed: Option<ProtocolError>,
+    /// Bytes examined by terminator searches so far (for tests of linear behaviour).
+    scanned: u64,
 }
 
 impl RequestParser {
+    /// A parser at the start of a stream.
     pub fn new() -> Self {
         Self::default()
     }
@@ -95,25 +120,45 @@ impl RequestParser {
     /// How many more bytes the current request needs at least, so the reader can reserve
     /// room for a large bulk string in one go.
     pub fn bytes_wanted(&self, buf_len: usize) -> usize {
-        match &self.partial {
-            Some(Partial { pos, bulk_len: Some(n), .. }) => (pos + n + 2).saturating_sub(buf_len),
+        match self.state {
+            State::Bulks { pos, bulk_len: Some(n), .. } => pos.saturating_add(n).saturating_add(2).saturating_sub(buf_len),
             _ => 0,
         }
     }
 
+    /// Total bytes examined while looking for line terminators since the parser was made.
+    /// Bulk payloads are skipped by length and never count; tests use this to check that
+    /// parsing stays linear however the input is split.
+    pub fn bytes_scanned(&self) -> u64 {
+        self.scanned
+    }
+
     /// Parses the next complete request off the front of `buf`. Returns `Ok(None)` when
-    /// more bytes are needed. Empty requests (blank lines, `*0`) are skipped.
+    /// more bytes are needed. Empty requests (blank lines, `*0`, `*-1`) are skipped.
+    /// After an error the parser is spent: it returns the same error on every later call.
     pub fn next(&mut self, buf: &mut BytesMut, limits: &Limits) -> Result<Option<Argv>, ProtocolError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        match self.parse(buf, limits) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.failed = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    fn parse(&mut self, buf: &mut BytesMut, limits: &Limits) -> Result<Option<Argv>, ProtocolError> {
         loop {
             if buf.is_empty() {
                 return Ok(None);
             }
-            let outcome = if self.partial.is_some() || buf[0] == b'*' {
-                self.multibulk(buf, limits)?
-            } else {
-                inline(buf)?
+            let step = match self.state {
+                State::Start if buf[0] != b'*' => self.inline(buf)?,
+                _ => self.multibulk(buf, limits)?,
             };
-            match outcome {
+            match step {
                 Step::Request(argv) => return Ok(Some(argv)),
                 Step::Skipped => continue,
                 Step::NeedMore => return Ok(None),
@@ -121,81 +166,140 @@ impl RequestParser {
         }
     }
 
-    fn multibulk(&mut self, buf: &mut BytesMut, limits: &Limits) -> Result<Step, ProtocolError> {
-        if self.partial.is_none() {
-            let Some(cr) = memchr(b'\r', buf) else {
-                if buf.len() > PROTO_INLINE_MAX_SIZE {
-                    return Err(ProtocolError::TooBigMbulkCount);
-                }
-                return Ok(Step::NeedMore);
-            };
-            if cr + 1 >= buf.len() {
-                return Ok(Step::NeedMore);
-            }
-            let n = parse_len(&buf[1..cr]).filter(|n| *n <= i64::from(i32::MAX));
-            let Some(n) = n else {
-                return Err(ProtocolError::InvalidMultibulkLength);
-            };
-            if !limits.authenticated && n > 10 {
-                return Err(ProtocolError::UnauthenticatedMultibulkLength);
-            }
-            if n <= 0 {
-                let _ = buf.split_to(cr + 2);
-                return Ok(Step::Skipped);
-            }
-            let n = n as usize;
-            self.partial = Some(Partial {
-                pos: cr + 2,
-                remaining: n,
-                bulk_len: None,
-                spans: Vec::with_capacity(n.min(1024)),
-            });
+    /// Finds the first `needle` at or after `start` the way C's `strchr` would (a NUL
+    /// byte ends the search), resuming after what earlier calls already examined.
+    fn find(&mut self, buf: &[u8], start: usize, needle: u8) -> Option<usize> {
+        if self.blind {
+            return None;
         }
-        let Some(p) = self.partial.as_mut() else {
-            return Ok(Step::NeedMore);
+        let from = self.scan_from.max(start);
+        let hay = buf.get(from..).unwrap_or_default();
+        match hay.iter().position(|&c| c == needle || c == 0) {
+            Some(i) => {
+                self.scanned += i as u64 + 1;
+                self.scan_from = from + i;
+                if hay[i] == 0 {
+                    self.blind = true;
+                    None
+                } else {
+                    Some(from + i)
+                }
+            }
+            None => {
+                self.scanned += hay.len() as u64;
+                self.scan_from = buf.len();
+                None
+            }
+        }
+    }
+
+    /// Marks the current line as consumed.
+    fn line_done(&mut self) {
+        self.scan_from = 0;
+        self.blind = false;
+    }
+
+    fn multibulk(&mut self, buf: &mut BytesMut, limits: &Limits) -> Result<Step, ProtocolError> {
+        let (mut pos, mut remaining, mut bulk_len) = match self.state {
+            State::Bulks { pos, remaining, bulk_len } => (pos, remaining, bulk_len),
+            State::Start => {
+                let Some(cr) = self.find(buf, 0, b'\r') else {
+                    if buf.len() > PROTO_INLINE_MAX_SIZE {
+                        return Err(ProtocolError::TooBigMbulkCount);
+                    }
+                    return Ok(Step::NeedMore);
+                };
+                // Like Redis, the byte after '\r' must be present but is not checked.
+                if cr + 1 >= buf.len() {
+                    return Ok(Step::NeedMore);
+                }
+                let n = parse_len(&buf[1..cr]).filter(|n| *n <= i64::from(i32::MAX));
+                let Some(n) = n else {
+                    return Err(ProtocolError::InvalidMultibulkLength);
+                };
+                if !limits.authenticated && n > 10 {
+                    return Err(ProtocolError::UnauthenticatedMultibulkLength);
+                }
+                self.line_done();
+                if n <= 0 {
+                    let _ = buf.split_to(cr + 2);
+                    return Ok(Step::Skipped);
+                }
+                let n = n as usize;
+                self.spans.clear();
+                // Redis preallocates at most 1024 argument slots; a client announcing
+                // two billion arguments must send them before it costs memory.
+                self.spans.reserve(n.min(1024));
+                (cr + 2, n, None)
+            }
         };
-        while p.remaining > 0 {
-            let len = match p.bulk_len {
+        while remaining > 0 {
+            let len = match bulk_len {
                 Some(len) => len,
                 None => {
-                    let Some(cr) = memchr(b'\r', &buf[p.pos..]).map(|i| i + p.pos) else {
-                        if buf.len() - p.pos > PROTO_INLINE_MAX_SIZE {
+                    let Some(cr) = self.find(buf, pos, b'\r') else {
+                        if buf.len() - pos > PROTO_INLINE_MAX_SIZE {
                             return Err(ProtocolError::TooBigBulkCount);
                         }
+                        self.state = State::Bulks { pos, remaining, bulk_len };
                         return Ok(Step::NeedMore);
                     };
                     if cr + 1 >= buf.len() {
+                        self.state = State::Bulks { pos, remaining, bulk_len };
                         return Ok(Step::NeedMore);
                     }
-                    if buf[p.pos] != b'$' {
-                        return Err(ProtocolError::ExpectedDollar(buf[p.pos]));
+                    if buf[pos] != b'$' {
+                        return Err(ProtocolError::ExpectedDollar(buf[pos]));
                     }
-                    let len = parse_len(&buf[p.pos + 1..cr]);
-                    let len = match len {
+                    let len = match parse_len(&buf[pos + 1..cr]) {
                         Some(l) if l >= 0 && l <= limits.max_bulk_len => l,
                         _ => return Err(ProtocolError::InvalidBulkLength),
                     };
                     if !limits.authenticated && len > 16384 {
                         return Err(ProtocolError::UnauthenticatedBulkLength);
                     }
-                    p.pos = cr + 2;
+                    self.line_done();
+                    pos = cr + 2;
                     let len = len as usize;
-                    p.bulk_len = Some(len);
+                    bulk_len = Some(len);
                     len
                 }
             };
             // Like Redis, the two bytes after the payload are skipped, not checked.
-            if buf.len() < p.pos + len + 2 {
+            if buf.len() - pos < len + 2 {
+                self.state = State::Bulks { pos, remaining, bulk_len };
                 return Ok(Step::NeedMore);
             }
-            p.spans.push((p.pos, p.pos + len));
-            p.pos += len + 2;
-            p.bulk_len = None;
-            p.remaining -= 1;
+            self.spans.push((pos, pos + len));
+            pos += len + 2;
+            bulk_len = None;
+            remaining -= 1;
         }
-        let done = self.partial.take().unwrap_or_default();
-        let frame: Bytes = buf.split_to(done.pos).freeze();
-        Ok(Step::Request(done.spans.iter().map(|&(s, e)| frame.slice(s..e)).collect()))
+        self.state = State::Start;
+        let frame: Bytes = buf.split_to(pos).freeze();
+        let mut argv = Vec::with_capacity(self.spans.len());
+        argv.extend(self.spans.drain(..).map(|(s, e)| frame.slice(s..e)));
+        Ok(Step::Request(argv))
+    }
+
+    fn inline(&mut self, buf: &mut BytesMut) -> Result<Step, ProtocolError> {
+        let Some(nl) = self.find(buf, 0, b'\n') else {
+            if buf.len() > PROTO_INLINE_MAX_SIZE {
+                return Err(ProtocolError::TooBigInline);
+            }
+            return Ok(Step::NeedMore);
+        };
+        self.line_done();
+        let line = buf.split_to(nl + 1);
+        let mut end = nl;
+        if end > 0 && line[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let args = split_args(&line[..end]).ok_or(ProtocolError::UnbalancedQuotes)?;
+        if args.is_empty() {
+            return Ok(Step::Skipped);
+        }
+        Ok(Step::Request(args.into_iter().map(Bytes::from).collect()))
     }
 }
 
@@ -205,39 +309,18 @@ enum Step {
     NeedMore,
 }
 
-fn inline(buf: &mut BytesMut) -> Result<Step, ProtocolError> {
-    let Some(nl) = memchr(b'\n', buf) else {
-        if buf.len() > PROTO_INLINE_MAX_SIZE {
-            return Err(ProtocolError::TooBigInline);
-        }
-        return Ok(Step::NeedMore);
-    };
-    let line = buf.split_to(nl + 1);
-    let mut end = nl;
-    if end > 0 && line[end - 1] == b'\r' {
-        end -= 1;
-    }
-    let args = split_args(&line[..end]).ok_or(ProtocolError::UnbalancedQuotes)?;
-    if args.is_empty() {
-        return Ok(Step::Skipped);
-    }
-    Ok(Step::Request(args.into_iter().map(Bytes::from).collect()))
-}
-
 /// Parses a length line the way Redis does (`string2ll`), `None` if malformed.
 fn parse_len(s: &[u8]) -> Option<i64> {
     crate::number::parse_i64(s)
 }
 
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == needle)
-}
-
 /// Splits a line into arguments with Redis's `sdssplitargs` rules: whitespace separated,
 /// "double quotes" with `\n \r \t \b \a \\ \" \xHH` escapes, 'single quotes' with `\'`.
 /// A closing quote must be followed by whitespace or the end. `None` on unbalanced quotes.
-/// Used by inline commands and by the config file parser.
+/// Used by inline commands and by the config file parser. Like Redis, which splits a C
+/// string, a NUL byte ends the line.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = &line[..line.iter().position(|&c| c == 0).unwrap_or(line.len())];
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();
@@ -373,5 +456,87 @@ mod tests {
         assert_eq!(split_args(b"\"a\"b"), None);
         assert_eq!(split_args(b"foo\"bar baz\"").unwrap(), vec![b"foobar baz".to_vec()]);
         assert_eq!(split_args(b"   ").unwrap(), Vec::<Vec<u8>>::new());
+    }
+
+    #[test]
+    fn nul_before_terminator_waits_like_strchr() {
+        // Redis 7.0 finds line ends with strchr, so a NUL hides them until the limit.
+        assert_eq!(parse_all(b"PING\0\nPING\r\n").unwrap(), Vec::<Vec<Vec<u8>>>::new());
+        assert_eq!(parse_all(b"*1\0\r\n$4\r\nPING\r\n").unwrap(), Vec::<Vec<Vec<u8>>>::new());
+        assert_eq!(parse_all(b"*1\r\n\0\r\n").unwrap(), Vec::<Vec<Vec<u8>>>::new());
+        let mut big = b"PING\0\n".to_vec();
+        big.resize(PROTO_INLINE_MAX_SIZE + 1, b'x');
+        assert_eq!(parse_all(&big), Err(ProtocolError::TooBigInline));
+        let mut big = b"*1\r\n$4\0\r\n".to_vec();
+        big.resize(PROTO_INLINE_MAX_SIZE + 10, b'x');
+        assert_eq!(parse_all(&big), Err(ProtocolError::TooBigBulkCount));
+        // Payloads are binary safe: a NUL inside a bulk string is data.
+        assert_eq!(parse_all(b"*1\r\n$3\r\na\0b\r\n").unwrap(), vec![vec![b"a\0b".to_vec()]]);
+    }
+
+    #[test]
+    fn errors_are_sticky() {
+        let mut buf = BytesMut::from(&b"*x\r\nPING\r\n"[..]);
+        let mut p = RequestParser::new();
+        assert_eq!(p.next(&mut buf, &Limits::default()), Err(ProtocolError::InvalidMultibulkLength));
+        assert_eq!(p.next(&mut buf, &Limits::default()), Err(ProtocolError::InvalidMultibulkLength));
+    }
+
+    #[test]
+    fn expected_dollar_reply_stays_one_line() {
+        assert_eq!(parse_all(b"*1\r\n\r\n"), Err(ProtocolError::ExpectedDollar(b'\r')));
+        assert_eq!(ProtocolError::ExpectedDollar(b'\r').reply_line(), b"-ERR Protocol error: expected '$', got ' '\r\n".to_vec());
+        assert_eq!(ProtocolError::ExpectedDollar(b'\n').reply_line(), b"-ERR Protocol error: expected '$', got ' '\r\n".to_vec());
+    }
+
+    #[test]
+    fn unauthenticated_limits() {
+        let l = Limits { authenticated: false, ..Limits::default() };
+        let parse = |input: &[u8]| RequestParser::new().next(&mut BytesMut::from(input), &l);
+        assert_eq!(parse(b"*10\r\n"), Ok(None));
+        assert_eq!(parse(b"*11\r\n"), Err(ProtocolError::UnauthenticatedMultibulkLength));
+        assert_eq!(parse(b"*1\r\n$16384\r\n"), Ok(None));
+        assert_eq!(parse(b"*1\r\n$16385\r\n"), Err(ProtocolError::UnauthenticatedBulkLength));
+        assert_eq!(parse(b"*1\r\n$536870913\r\n"), Err(ProtocolError::InvalidBulkLength));
+    }
+
+    #[test]
+    fn big_bulk_in_small_pieces_is_linear() {
+        const SIZE: usize = 8 * 1024 * 1024;
+        let mut input = format!("*2\r\n$3\r\nSET\r\n${SIZE}\r\n").into_bytes();
+        input.resize(input.len() + SIZE, b'\r');
+        input.extend_from_slice(b"\r\n");
+        let first_len = input.len();
+        input.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+        let mut p = RequestParser::new();
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        for chunk in input.chunks(1024) {
+            buf.extend_from_slice(chunk);
+            while let Some(argv) = p.next(&mut buf, &Limits::default()).unwrap() {
+                got.push(argv);
+            }
+            if got.is_empty() && buf.len() > 32 {
+                assert_eq!(p.bytes_wanted(buf.len()), first_len - buf.len());
+            }
+        }
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0][1].len(), SIZE);
+        assert_eq!(got[1], vec![Bytes::from_static(b"PING")]);
+        // Only the header lines were searched, never the payload.
+        assert!(p.bytes_scanned() < 64, "scanned {} bytes", p.bytes_scanned());
+    }
+
+    #[test]
+    fn long_line_trickling_in_is_scanned_once() {
+        let mut p = RequestParser::new();
+        let mut buf = BytesMut::new();
+        for _ in 0..60_000 {
+            buf.extend_from_slice(b"a");
+            assert_eq!(p.next(&mut buf, &Limits::default()), Ok(None));
+        }
+        buf.extend_from_slice(b"\n");
+        assert_eq!(p.next(&mut buf, &Limits::default()).unwrap().map(|a| a[0].len()), Some(60_000));
+        assert_eq!(p.bytes_scanned(), 60_001);
     }
 }

@@ -39,11 +39,13 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
         }
         Stats::incr(&server.stats.net_input_bytes, n as u64);
         let cfg = server.config();
-        let limits = Limits { max_bulk_len: cfg.proto_max_bulk_len, authenticated: client.authenticated };
+        let max_bulk_len = cfg.proto_max_bulk_len;
         let qlimit = cfg.client_query_buffer_limit as usize;
         drop(cfg);
         let mut close = false;
         loop {
+            // Per request: an AUTH earlier in the same read lifts the unauthenticated limits.
+            let limits = Limits { max_bulk_len, authenticated: client.authenticated };
             match parser.next(&mut rbuf, &limits) {
                 Ok(Some(argv)) => {
                     handle.last_interaction_ms.store(rhodium_storage::clock::now_ms(), Ordering::Relaxed);
