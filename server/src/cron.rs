@@ -1,22 +1,47 @@
 //! Periodic work, `hz` times a second (Redis's `serverCron`): idle client timeouts and
-//! other housekeeping.
+//! the active expiry cycle.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::state::Server;
+use bytes::Bytes;
+use rhodium_storage::keyspace::{ActiveExpire, Effort};
+
+use crate::state::{Server, Stats};
 
 /// Runs forever, ticking at the configured `hz`.
 pub async fn run(server: Arc<Server>) {
+    let mut expire = ActiveExpire::new();
     loop {
         let hz = server.config().hz.max(1);
         tokio::time::sleep(std::time::Duration::from_millis(1000 / u64::from(hz))).await;
         tick(&server);
+        // Bounded by its time budget (a quarter of a tick by default), so it runs inline.
+        active_expire_cycle(&server, &mut expire);
     }
 }
 
-/// One cron tick.
+/// One cron tick's housekeeping other than expiry.
 pub fn tick(server: &Server) {
     close_idle_clients(server);
+}
+
+/// Redis's slow active expiry cycle (`databasesCron` → `activeExpireCycle`): deletes keys
+/// whose time has passed without anyone touching them, propagating a DEL for each while
+/// its stripe is locked.
+pub fn active_expire_cycle(server: &Server, state: &mut ActiveExpire) {
+    if !server.active_expire_enabled.load(Ordering::Relaxed) {
+        return;
+    }
+    let cfg = server.config();
+    let effort = Effort::from_config(cfg.active_expire_effort);
+    let budget = effort.budget(cfg.hz);
+    drop(cfg);
+    let now = rhodium_storage::clock::now_ms();
+    state.run(&server.keyspace, now, effort, budget, |db, key| {
+        Stats::incr(&server.stats.expired_keys, 1);
+        server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]]);
+    });
 }
 
 /// Closes clients idle for longer than `timeout` seconds (0 disables).

@@ -63,6 +63,8 @@ pub struct Server {
     pub shutdown_notify: tokio::sync::Notify,
     /// Dirty counter: writes since the last save (Redis's `server.dirty`).
     pub dirty: AtomicU64,
+    /// Whether the cron's active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire_enabled: AtomicBool,
 }
 
 impl Server {
@@ -82,6 +84,7 @@ impl Server {
             shutdown_kind: Mutex::new(None),
             shutdown_notify: tokio::sync::Notify::new(),
             dirty: AtomicU64::new(0),
+            active_expire_enabled: AtomicBool::new(true),
             config: ArcSwap::from_pointee(config),
         })
     }

@@ -8,6 +8,7 @@
 pub mod bytes_small;
 pub mod clock;
 pub mod error;
+pub mod glob;
 pub mod keyspace;
 pub mod types;
 pub mod value;

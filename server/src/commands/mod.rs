@@ -8,5 +8,6 @@ pub mod table;
 pub mod connection;
 pub mod introspection;
 pub mod keyspace;
+pub mod object;
 pub mod server;
 pub mod string;

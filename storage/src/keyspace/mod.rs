@@ -12,6 +12,7 @@
 //! under a write lock afterwards. A replica never deletes on its own.
 
 mod dict;
+mod expire;
 mod stripe;
 
 use std::sync::OnceLock;
@@ -19,6 +20,7 @@ use std::sync::OnceLock;
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use dict::{Dict, Entry};
+pub use expire::{ActiveExpire, CycleStats, Effort};
 pub use stripe::{SetExpiry, Stripe};
 
 use crate::clock::{lru_clock, UnixMillis};
@@ -95,18 +97,58 @@ impl Keyspace {
         let mut wanted: Vec<(DbIndex, usize)> = keys.into_iter().map(|(db, k)| (db, stripe_of(hash_key(k.as_ref())))).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let guards = wanted
-            .into_iter()
-            .map(|(db, s)| {
-                let lock = &self.db(db).stripes[s];
-                let g = match mode {
-                    LockMode::Read => Guard::Read(lock.read()),
-                    LockMode::Write => Guard::Write(lock.write()),
-                };
-                (db, s, g)
-            })
-            .collect();
-        Locked { ks: self, guards, now, lru: lru_clock(now), expiry, expired: Vec::new() }
+        let guards = wanted.into_iter().map(|(db, s)| (db, s, self.lock_stripe(db, s, mode))).collect();
+        Locked { ks: self, guards, mode, now, lru: lru_clock(now), expiry, expired: Vec::new() }
+    }
+
+    fn lock_stripe(&self, db: DbIndex, s: usize, mode: LockMode) -> Guard<'_> {
+        let lock = &self.db(db).stripes[s];
+        match mode {
+            LockMode::Read => Guard::Read(lock.read()),
+            LockMode::Write => Guard::Write(lock.write()),
+        }
+    }
+
+    /// Like [`Keyspace::flush_db`], running `then(removed)` while every stripe of the
+    /// database is still locked (so the FLUSHDB it propagates is ordered with all writes).
+    pub fn flush_db_then(&self, db: DbIndex, then: impl FnOnce(usize)) -> usize {
+        let mut guards: Vec<_> = self.db(db).stripes.iter().map(|s| s.write()).collect();
+        let mut removed = 0;
+        for g in guards.iter_mut() {
+            removed += g.len();
+            g.clear();
+        }
+        then(removed);
+        removed
+    }
+
+    /// Removes every key of every database at once (all stripes locked in order), running
+    /// `then(removed)` before any lock is released.
+    pub fn flush_all_then(&self, then: impl FnOnce(usize)) -> usize {
+        let mut guards: Vec<_> = self.dbs.iter().flat_map(|d| d.stripes.iter()).map(|s| s.write()).collect();
+        let mut removed = 0;
+        for g in guards.iter_mut() {
+            removed += g.len();
+            g.clear();
+        }
+        then(removed);
+        removed
+    }
+
+    /// Like [`Keyspace::swap_db`], running `then()` while both databases are still locked.
+    pub fn swap_db_then(&self, a: DbIndex, b: DbIndex, then: impl FnOnce()) {
+        if a == b {
+            let _g: Vec<_> = self.db(a).stripes.iter().map(|s| s.write()).collect();
+            then();
+            return;
+        }
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        let mut lo_g: Vec<_> = self.db(lo).stripes.iter().map(|s| s.write()).collect();
+        let mut hi_g: Vec<_> = self.db(hi).stripes.iter().map(|s| s.write()).collect();
+        for (x, y) in lo_g.iter_mut().zip(hi_g.iter_mut()) {
+            std::mem::swap(&mut **x, &mut **y);
+        }
+        then();
     }
 
     /// Number of keys in a database (expired-but-present keys included, as Redis's DBSIZE).
@@ -287,6 +329,7 @@ pub struct ExpiredKey {
 pub struct Locked<'a> {
     ks: &'a Keyspace,
     guards: Vec<(DbIndex, usize, Guard<'a>)>,
+    mode: LockMode,
     now: UnixMillis,
     lru: u32,
     expiry: ExpiryMode,
@@ -314,6 +357,29 @@ impl<'a> Locked<'a> {
     /// Keys found expired by lookups so far (and whether they were deleted).
     pub fn take_expired(&mut self) -> Vec<ExpiredKey> {
         std::mem::take(&mut self.expired)
+    }
+
+    /// Takes only the expired keys `pick` selects (e.g. those of another database, which
+    /// the caller propagates itself), leaving the others for [`Locked::take_expired`].
+    pub fn take_expired_where(&mut self, mut pick: impl FnMut(&ExpiredKey) -> bool) -> Vec<ExpiredKey> {
+        let (taken, kept) = std::mem::take(&mut self.expired).into_iter().partition(|e| pick(e));
+        self.expired = kept;
+        taken
+    }
+
+    /// Adds `extra` keys (possibly of other databases) to this view. To respect the global
+    /// lock order, every lock is released and all are taken again in order, so other
+    /// commands may run in between: call this before reading anything through the view
+    /// (MOVE and COPY ... DB, whose second database the key specs cannot name).
+    pub fn relock<K: AsRef<[u8]>>(&mut self, extra: impl IntoIterator<Item = (DbIndex, K)>) {
+        let mut wanted: Vec<(DbIndex, usize)> = self.guards.iter().map(|(d, s, _)| (*d, *s)).collect();
+        wanted.extend(extra.into_iter().map(|(db, k)| (db, stripe_of(hash_key(k.as_ref())))));
+        wanted.sort_unstable();
+        wanted.dedup();
+        self.guards.clear();
+        let ks = self.ks;
+        let mode = self.mode;
+        self.guards = wanted.into_iter().map(|(db, s)| (db, s, ks.lock_stripe(db, s, mode))).collect();
     }
 
     fn find(&self, db: DbIndex, hash: u64) -> Option<usize> {

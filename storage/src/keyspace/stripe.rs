@@ -139,4 +139,27 @@ impl Stripe {
     pub fn volatile_keys(&self) -> impl Iterator<Item = (&[u8], UnixMillis)> {
         self.expires.iter().map(|(k, at)| (k.as_bytes(), *at))
     }
+
+    /// Active expiry sampling: looks at up to `n` volatile keys starting at position
+    /// `offset` of the expires map's iteration order, removes those past `now` (calling
+    /// `on_delete` for each while the stripe is still locked) and returns how many keys it
+    /// looked at and how many it removed. Iteration order is stable while the map is not
+    /// modified, so successive calls with a growing offset walk the whole map.
+    pub fn expire_sample(&mut self, offset: usize, n: usize, now: UnixMillis, mut on_delete: impl FnMut(&[u8])) -> (usize, usize) {
+        let mut examined = 0;
+        let mut dead: Vec<SmallBytes> = Vec::new();
+        for (k, at) in self.expires.iter().skip(offset).take(n) {
+            examined += 1;
+            if *at <= now {
+                dead.push(k.clone());
+            }
+        }
+        for k in &dead {
+            let key = k.as_bytes();
+            if self.remove(hash_key(key), key).is_some() {
+                on_delete(key);
+            }
+        }
+        (examined, dead.len())
+    }
 }
