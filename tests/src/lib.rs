@@ -84,6 +84,19 @@ impl TestServer {
     }
 
     pub fn start_flavor(flavor: Flavor, extra: &[&str]) -> TestServer {
+        // Another test process may grab the port between our probe and the server's bind;
+        // a server that exits during startup is retried on a fresh port.
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            match Self::try_start(flavor, extra) {
+                Ok(s) => return s,
+                Err(log) => last_log = log,
+            }
+        }
+        panic!("server could not start; last log:\n{last_log}");
+    }
+
+    fn try_start(flavor: Flavor, extra: &[&str]) -> Result<TestServer, String> {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let bin = match flavor {
@@ -104,26 +117,26 @@ impl TestServer {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
         let mut s = TestServer { child: Some(child), port, dir, flavor };
-        s.wait_ready();
-        s
+        s.wait_ready()?;
+        Ok(s)
     }
 
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Some(c) = self.child.as_mut() {
-                if let Ok(Some(status)) = c.try_wait() {
-                    panic!("server exited during startup ({status}); log:\n{}", self.log());
+                if let Ok(Some(_)) = c.try_wait() {
+                    return Err(self.log());
                 }
             }
             if let Ok(mut c) = RawConn::connect(self.port) {
                 if c.cmd(&["PING"]).is_ok() {
-                    return;
+                    return Ok(());
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("server did not answer PING within 20s; log:\n{}", self.log());
+        panic!("server did not answer PING within 30s; log:\n{}", self.log());
     }
 
     /// The server's log so far.
