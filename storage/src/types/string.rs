@@ -47,7 +47,7 @@ pub fn incr_by_float(current: Option<&Value>, incr: &[u8]) -> Result<String, OpE
         Some(v) => parse_long_double(&bytes(v)?).ok_or(OpError::NotFloat)?,
     };
     let delta = parse_long_double(incr).ok_or(OpError::NotFloat)?;
-    let sum = old.add(delta);
+    let sum = old.plus(delta);
     if !sum.is_finite() {
         return Err(OpError::NanOrInfinity);
     }
