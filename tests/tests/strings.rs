@@ -482,3 +482,68 @@ fn relative_expiry_takes_effect() {
     assert_eq!(c.cmd(&["SET", "t", "v2", "KEEPTTL"]).unwrap().as_str(), "OK");
     assert_eq!(c.cmd(&["GETEX", "t", "PERSIST"]).unwrap(), Reply::Bulk(Some(b"v2".to_vec())));
 }
+
+/// A small deterministic generator (no dependency needed for test data).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn digits(&mut self, n: u64) -> String {
+        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
+    }
+
+    /// Decimal numbers of every shape INCRBYFLOAT meets: integers, long fractions,
+    /// exponents near the long double limits, tiny values.
+    fn float(&mut self) -> String {
+        let sign = if self.below(2) == 0 { "" } else { "-" };
+        let body = match self.below(5) {
+            0 => format!("{}", self.below(1 << 30) * self.below(1 << 30)),
+            1 => {
+                let (i, f) = (self.below(13), self.below(25) + 1);
+                format!("{}{}.{}", self.below(9) + 1, self.digits(i), self.digits(f))
+            }
+            2 => format!("{}.{}e{}", self.below(9) + 1, self.below(1_000_000), self.below(81) as i64 - 40),
+            3 => format!("{}.{}e{}", self.below(9) + 1, self.below(1000), self.below(9000) as i64 - 4500),
+            _ => {
+                let (z, d) = (self.below(20), self.below(18) + 1);
+                format!("0.{}{}{}", "0".repeat(z as usize), self.below(9) + 1, self.digits(d))
+            }
+        };
+        format!("{sign}{body}")
+    }
+}
+
+#[test]
+fn incrbyfloat_random_against_redis() {
+    let mut g = Lcg(42);
+    let mut script = String::new();
+    for i in 0..1500 {
+        let key = format!("f{}", i % 20);
+        if g.below(3) == 0 {
+            script.push_str(&format!("SET {key} {}\n", g.float()));
+        }
+        script.push_str(&format!("INCRBYFLOAT {key} {}\n", g.float()));
+    }
+    diff::check(&script);
+}
+
+#[test]
+fn lcs_random_against_redis() {
+    let mut g = Lcg(7);
+    let mut script = String::new();
+    let opts = ["", "LEN", "IDX", "IDX WITHMATCHLEN", "IDX MINMATCHLEN 2", "IDX MINMATCHLEN 3 WITHMATCHLEN"];
+    for _ in 0..300 {
+        let mut word = |g: &mut Lcg| -> String { (0..g.below(16)).map(|_| char::from(b'a' + g.below(3) as u8)).collect() };
+        let (a, b) = (word(&mut g), word(&mut g));
+        script.push_str(&format!("SET a \"{a}\"\nSET b \"{b}\"\nLCS a b {}\n", opts[g.below(opts.len() as u64) as usize]));
+    }
+    diff::check(&script);
+}

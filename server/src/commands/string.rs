@@ -162,7 +162,9 @@ struct SetReplies {
 const SET_REPLIES: SetReplies = SetReplies { ok: |o| o.ok(), abort: |o| o.null() };
 
 /// Redis's `setGenericCommand` for SET, SETNX, SETEX and PSETEX.
-fn set_generic(ctx: &mut ExecCtx, argv: &[Bytes], key: &Bytes, val: &Bytes, opts: &ExtOptions, cmd: &str, replies: SetReplies, out: &mut ReplyWriter) -> CmdResult {
+/// The key is `argv[1]` and the value `argv[val_idx]`.
+fn set_generic(ctx: &mut ExecCtx, argv: &[Bytes], val_idx: usize, opts: &ExtOptions, cmd: &str, replies: SetReplies, out: &mut ReplyWriter) -> CmdResult {
+    let (key, val) = (&argv[1], &argv[val_idx]);
     let flags = opts.flags;
     let at = match &opts.expire {
         Some(raw) => Some(expire_at(raw, flags, ctx.now, cmd)?),
@@ -202,19 +204,19 @@ fn set_generic(ctx: &mut ExecCtx, argv: &[Bytes], key: &Bytes, val: &Bytes, opts
 fn set(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     let argv = args.argv().to_vec();
     let opts = parse_ext(&argv, true)?;
-    set_generic(ctx, &argv, &argv[1], &argv[2], &opts, "set", SET_REPLIES, out)
+    set_generic(ctx, &argv, 2, &opts, "set", SET_REPLIES, out)
 }
 
 fn setnx(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     let argv = args.argv().to_vec();
     let opts = ExtOptions { flags: NX, expire: None };
-    set_generic(ctx, &argv, &argv[1], &argv[2], &opts, "setnx", SetReplies { ok: |o| o.integer(1), abort: |o| o.integer(0) }, out)
+    set_generic(ctx, &argv, 2, &opts, "setnx", SetReplies { ok: |o| o.integer(1), abort: |o| o.integer(0) }, out)
 }
 
 fn setex_generic(ctx: &mut ExecCtx, args: &mut Args, unit: u32, cmd: &str, out: &mut ReplyWriter) -> CmdResult {
     let argv = args.argv().to_vec();
     let opts = ExtOptions { flags: unit, expire: Some(argv[2].clone()) };
-    set_generic(ctx, &argv, &argv[1], &argv[3], &opts, cmd, SET_REPLIES, out)
+    set_generic(ctx, &argv, 3, &opts, cmd, SET_REPLIES, out)
 }
 
 fn setex(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
@@ -238,7 +240,7 @@ fn mget(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
 }
 
 fn mset_generic(ctx: &mut ExecCtx, args: &mut Args, nx: bool, out: &mut ReplyWriter) -> CmdResult {
-    if args.argc() % 2 == 0 {
+    if args.argc().is_multiple_of(2) {
         let name = if nx { "msetnx" } else { "mset" };
         return Err(CommandError::WrongArity(name.into()));
     }
@@ -305,24 +307,20 @@ fn getex(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
         None => None,
     };
     out.bulk(&value);
-    match at {
-        Some(t) if opts.flags & (EXAT | PXAT) != 0 && t <= ctx.now => {
+    if let Some(t) = at {
+        if opts.flags & (EXAT | PXAT) != 0 && t <= ctx.now {
+            // An absolute time already past deletes the key, as Redis's GETEX does.
             ctx.delete_key(key)?;
             ctx.mark_dirty(1);
             ctx.effect_parts(&[b"DEL".as_slice(), key]);
-        }
-        Some(t) => {
+        } else {
             ctx.keys.set_expiry(ctx.db, key, t)?;
             ctx.mark_dirty(1);
             ctx.effect_parts(&[b"PEXPIREAT".as_slice(), key, itoa::Buffer::new().format(t).as_bytes()]);
         }
-        None if opts.flags & PERSIST != 0 => {
-            if ctx.keys.persist(ctx.db, key)? {
-                ctx.mark_dirty(1);
-                ctx.effect_parts(&[b"PERSIST".as_slice(), key]);
-            }
-        }
-        None => {}
+    } else if opts.flags & PERSIST != 0 && ctx.keys.persist(ctx.db, key)? {
+        ctx.mark_dirty(1);
+        ctx.effect_parts(&[b"PERSIST".as_slice(), key]);
     }
     Ok(())
 }

@@ -91,7 +91,7 @@ impl LongDouble {
     }
 
     /// `self + other` rounded to nearest-even, as the x87 FPU does in extended precision.
-    pub fn add(self, other: LongDouble) -> LongDouble {
+    pub fn plus(self, other: LongDouble) -> LongDouble {
         use LongDouble::*;
         match (self, other) {
             (NaN, _) | (_, NaN) => NaN,
@@ -495,7 +495,7 @@ mod tests {
     fn incr(a: &str, b: &str) -> String {
         let x = LongDouble::parse(a.as_bytes()).unwrap();
         let y = LongDouble::parse(b.as_bytes()).unwrap();
-        x.add(y).to_human_string()
+        x.plus(y).to_human_string()
     }
 
     #[test]
@@ -524,7 +524,7 @@ mod tests {
     #[test]
     fn infinities_and_nan() {
         let inf = LongDouble::Inf { neg: false };
-        assert!(!inf.add(LongDouble::from_i64(1)).is_finite());
-        assert_eq!(inf.add(LongDouble::Inf { neg: true }), LongDouble::NaN);
+        assert!(!inf.plus(LongDouble::from_i64(1)).is_finite());
+        assert_eq!(inf.plus(LongDouble::Inf { neg: true }), LongDouble::NaN);
     }
 }
