@@ -15,6 +15,8 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::keyspace::specs,
     super::server::specs,
     super::introspection::specs,
+    super::client::specs,
+    super::debug::specs,
 ];
 
 /// Per-command counters (INFO commandstats).
