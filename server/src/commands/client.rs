@@ -272,7 +272,8 @@ fn kill(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
 fn pause(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     let argv = args.argv();
     if argv.len() > 4 {
-        return Err(CommandError::err("unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP."));
+        let sub: String = String::from_utf8_lossy(&argv[1]).chars().take(128).collect();
+        return Err(CommandError::err(format!("unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP.")));
     }
     let mut all = true;
     if let Some(mode) = argv.get(3) {

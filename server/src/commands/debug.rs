@@ -34,7 +34,8 @@ pub fn specs() -> &'static [CommandSpec] {
 const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
 fn wrong_args(sub: &[u8]) -> CommandError {
-    CommandError::err(format!("unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.", String::from_utf8_lossy(sub)))
+    let sub: String = String::from_utf8_lossy(sub).chars().take(128).collect();
+    CommandError::err(format!("unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP."))
 }
 
 fn debug(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
