@@ -155,7 +155,7 @@ fn hello(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
         ctx.client.authenticated = true;
     }
     if !ctx.client.authenticated {
-        return Err(CommandError::raw("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
+        return Err(CommandError::raw("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     }
     if let Some(name) = setname {
         super::client::set_name(&ctx.client.handle, name)?;
