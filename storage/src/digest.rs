@@ -113,4 +113,27 @@ mod tests {
         d.add(b"a", &v, false);
         assert_eq!(hex(&d.finish()), "479783d7290f02957dfbe3408a858ba13eea1709");
     }
+
+    /// Values taken from redis-server 7.0.15: db0 {a=b, e="empty-ish" with a TTL,
+    /// n=12345}, db3 {a=b, ""=""}.
+    #[test]
+    fn matches_redis_with_expiry_ints_and_several_dbs() {
+        let a = Value::string(b"b");
+        let e = Value::string(b"empty-ish");
+        let n = Value::string(b"12345");
+        let empty = Value::string(b"");
+        assert_eq!(hex(&value_digest(&e, true)), "3cb77f1826b1d8d962f0397603fa2ce5eab32730");
+        assert_eq!(hex(&value_digest(&n, false)), "e1cf90774e995ae03de66e8109dc5cb9d9c2dc83");
+        assert_eq!(hex(&value_digest(&empty, false)), "8b3447c33a834b810e3e181b6fd6a2ee1020921c");
+        let mut d = DatasetDigest::default();
+        d.begin_db(0);
+        // Order within a database does not matter.
+        d.add(b"n", &n, false);
+        d.add(b"e", &e, true);
+        d.add(b"a", &a, false);
+        d.begin_db(3);
+        d.add(b"", &empty, false);
+        d.add(b"a", &a, false);
+        assert_eq!(hex(&d.finish()), "62aeff6c42142170636d9b6c21fd6f5b57b86bad");
+    }
 }

@@ -74,8 +74,10 @@ pub struct ClientRegistry {
 }
 
 impl ClientRegistry {
+    /// A new client id. Redis gives ids 1 and 2 to its two internal Lua clients, so its
+    /// first connection is id 3; Rhodium numbers the same way.
     pub fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 3
     }
 
     pub fn add(&self, h: Arc<ClientHandle>) {
