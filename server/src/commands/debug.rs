@@ -257,6 +257,8 @@ fn protocol(resp: Resp, name: &[u8], out: &mut ReplyWriter) -> CmdResult {
     match name.to_ascii_lowercase().as_slice() {
         b"string" => out.bulk(b"Hello World"),
         b"integer" => out.integer(12345),
+        // Redis's literal test value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         b"double" => out.double(3.141),
         b"bignum" => {
             let n = b"1234567999999999999999999999999999999";
