@@ -65,6 +65,8 @@ pub struct Server {
     pub dirty: AtomicU64,
     /// Whether the cron expires keys in the background (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: AtomicBool,
+    /// Knobs DEBUG sets for tests (read by the subsystems they slow down or relax).
+    pub debug: DebugKnobs,
     /// CLIENT PAUSE in effect, if any.
     pub pause: Mutex<Option<Pause>>,
     /// Wakes paused clients when CLIENT UNPAUSE ends a pause early.
@@ -73,6 +75,29 @@ pub struct Server {
     pub replid: Mutex<String>,
     /// Unix seconds of the last successful save (LASTSAVE, rdb_last_save_time).
     pub lastsave_secs: AtomicI64,
+}
+
+/// Test hooks set by DEBUG subcommands.
+pub struct DebugKnobs {
+    /// DEBUG PAUSE-CRON: the cron skips its work while set.
+    pub pause_cron: AtomicBool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RDB/RESTORE payloads skip the CRC check.
+    pub skip_checksum_validation: AtomicBool,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: commands flagged noscript may run from scripts.
+    pub disable_deny_scripts: AtomicBool,
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this big are stored plain.
+    pub quicklist_packed_threshold: AtomicU64,
+}
+
+impl Default for DebugKnobs {
+    fn default() -> Self {
+        DebugKnobs {
+            pause_cron: AtomicBool::new(false),
+            skip_checksum_validation: AtomicBool::new(false),
+            disable_deny_scripts: AtomicBool::new(false),
+            quicklist_packed_threshold: AtomicU64::new(1 << 30),
+        }
+    }
 }
 
 /// A CLIENT PAUSE: until when, and whether every command or only writes wait.
@@ -100,6 +125,7 @@ impl Server {
             shutdown_notify: tokio::sync::Notify::new(),
             dirty: AtomicU64::new(0),
             active_expire_enabled: AtomicBool::new(true),
+            debug: DebugKnobs::default(),
             pause: Mutex::new(None),
             pause_notify: tokio::sync::Notify::new(),
             replid: Mutex::new(random_hex(40)),

@@ -69,6 +69,26 @@ fn populate_object_protocol_and_errors() {
         DEBUG CHANGE-REPL-ID
         DEBUG CHANGE-REPL-ID x
         DEBUG DIGEST x
+        DEBUG QUICKLIST-PACKED-THRESHOLD abc
+        DEBUG QUICKLIST-PACKED-THRESHOLD 5gb
+        DEBUG QUICKLIST-PACKED-THRESHOLD -1
+        DEBUG QUICKLIST-PACKED-THRESHOLD 1k
+        DEBUG QUICKLIST-PACKED-THRESHOLD 0
+        DEBUG PAUSE-CRON 1
+        DEBUG PAUSE-CRON 0
+        DEBUG PAUSE-CRON
+        DEBUG SET-SKIP-CHECKSUM-VALIDATION 1
+        DEBUG SET-SKIP-CHECKSUM-VALIDATION 0
+        DEBUG SET-DISABLE-DENY-SCRIPTS 1
+        DEBUG SET-DISABLE-DENY-SCRIPTS 0
+        DEBUG REPLYBUFFER PEAK-RESET-TIME never
+        DEBUG REPLYBUFFER PEAK-RESET-TIME reset
+        DEBUG REPLYBUFFER PEAK-RESET-TIME 100
+        DEBUG REPLYBUFFER PEAK-RESET-TIME abc
+        DEBUG REPLYBUFFER RESIZING 0
+        DEBUG REPLYBUFFER RESIZING 1
+        DEBUG REPLYBUFFER foo 1
+        DEBUG REPLYBUFFER
         DEBUG PROTOCOL foo
         DEBUG PROTOCOL string
         DEBUG PROTOCOL integer
@@ -173,4 +193,41 @@ fn debug_command_gate() {
     );
     let local = TestServer::start(&["--enable-debug-command", "local"]);
     assert_eq!(local.raw().cmd(&["DEBUG", "DIGEST"]).unwrap(), Reply::Simple("0".repeat(40)));
+}
+
+#[test]
+fn debug_help_lines_are_redis_lines() {
+    let Some(pair) = diff::Pair::start(&[]) else { return };
+    let lines = |s: &TestServer| match s.raw().cmd(&["DEBUG", "HELP"]).unwrap() {
+        Reply::Array(Some(items)) => items.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let ours = lines(&pair.ours);
+    let theirs = lines(&pair.theirs);
+    assert_eq!(ours[0], theirs[0]);
+    for l in &ours {
+        assert!(theirs.contains(l), "{l:?} is not in Redis's DEBUG HELP");
+    }
+}
+
+#[test]
+fn debug_segfault_and_panic_end_the_process_like_redis() {
+    use std::os::unix::process::ExitStatusExt;
+    for (sub, signal, line) in [("SEGFAULT", libc_sigsegv(), "crashed by signal: 11"), ("PANIC", libc_sigabrt(), "Guru Meditation: DEBUG PANIC called at Unix time")] {
+        let mut s = TestServer::start(&[]);
+        let mut c = s.raw();
+        c.send(&["DEBUG", sub]).unwrap();
+        let status = s.wait_exit(Duration::from_secs(10)).expect("server did not die");
+        assert_eq!(status.signal(), Some(signal), "DEBUG {sub}: {status}");
+        let log = s.log();
+        assert!(log.contains(line) && log.contains("=== REDIS BUG REPORT START"), "{log}");
+    }
+}
+
+fn libc_sigsegv() -> i32 {
+    11
+}
+
+fn libc_sigabrt() -> i32 {
+    6
 }

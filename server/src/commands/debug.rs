@@ -1,6 +1,8 @@
 //! DEBUG: the test hooks Redis's tooling relies on (DIGEST, DIGEST-VALUE, OBJECT, SLEEP,
 //! POPULATE, PROTOCOL, SET-ACTIVE-EXPIRE, LOG, CHANGE-REPL-ID, HELP), allowed per
-//! `enable-debug-command`.
+//! `enable-debug-command`, plus the knobs test suites flip (PAUSE-CRON, REPLYBUFFER,
+//! QUICKLIST-PACKED-THRESHOLD, SET-SKIP-CHECKSUM-VALIDATION, SET-DISABLE-DENY-SCRIPTS)
+//! and the crash hooks (SEGFAULT, PANIC).
 //!
 //! DEBUG SLEEP does not stop the server as Redis's does: it asks the connection task to
 //! sleep (asynchronously) before the reply is written, so the calling client waits the
@@ -81,9 +83,73 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
             *ctx.server.replid.lock() = crate::state::random_hex(40);
             out.ok();
         }
+        (b"pause-cron", 3) => set_flag(&ctx.server.debug.pause_cron, &argv[2], out),
+        (b"set-skip-checksum-validation", 3) => set_flag(&ctx.server.debug.skip_checksum_validation, &argv[2], out),
+        (b"set-disable-deny-scripts", 3) => set_flag(&ctx.server.debug.disable_deny_scripts, &argv[2], out),
+        (b"quicklist-packed-threshold", 3) => {
+            let sz = std::str::from_utf8(&argv[2]).ok().and_then(crate::config::parse_memory).filter(|&n| n >= 0 && n <= (1i64 << 32) - (1 << 20));
+            let Some(sz) = sz else {
+                return Err(CommandError::err("argument must be a memory value bigger than 1 and smaller than 4gb"));
+            };
+            let sz = if sz == 0 { 1 << 30 } else { sz as u64 };
+            ctx.server.debug.quicklist_packed_threshold.store(sz, Ordering::Relaxed);
+            out.ok();
+        }
+        (b"replybuffer", 4) => {
+            // Rhodium's reply buffers are not resized by a cron; the knobs are accepted
+            // with Redis's validation so test suites run unchanged.
+            let what = argv[2].to_ascii_lowercase();
+            match what.as_slice() {
+                b"peak-reset-time" => {
+                    let v = &argv[3];
+                    if !v.eq_ignore_ascii_case(b"never") && !v.eq_ignore_ascii_case(b"reset") && rhodium_protocol::number::parse_i64(v).is_none() {
+                        return Err(CommandError::err("value is not an integer or out of range"));
+                    }
+                }
+                b"resizing" => {}
+                _ => return Err(wrong_args(&argv[1])),
+            }
+            out.ok();
+        }
+        (b"segfault", 2) => crash_by_signal(libc::SIGSEGV),
+        (b"panic", 2) => panic_like_redis(),
         _ => return Err(wrong_args(&argv[1])),
     }
     Ok(())
+}
+
+/// DEBUG flags set with C's `atoi` semantics (non-zero = on).
+fn set_flag(flag: &std::sync::atomic::AtomicBool, arg: &[u8], out: &mut ReplyWriter) {
+    flag.store(atoi(arg) != 0, Ordering::Relaxed);
+    out.ok();
+}
+
+const BUG_REPORT_START: &str = "\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===\n";
+const BUG_REPORT_END: &str = "\n=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n\n";
+
+/// DEBUG SEGFAULT: logs a crash report as Redis's SIGSEGV handler does, then dies by the
+/// signal itself (the default action), so supervisors see the same exit.
+fn crash_by_signal(sig: libc::c_int) -> ! {
+    crate::log::raw(BUG_REPORT_START);
+    crate::log_warning!("Redis {} crashed by signal: {}, si_code: 0", crate::REDIS_VERSION, sig);
+    crate::log::raw(BUG_REPORT_END);
+    // SAFETY: restoring the default action and raising the signal only ends the process.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+        libc::_exit(128 + sig)
+    }
+}
+
+/// DEBUG PANIC: Redis's `serverPanic` report, then abort().
+fn panic_like_redis() -> ! {
+    let now = rhodium_storage::clock::now_ms() / 1000;
+    crate::log_warning!("------------------------------------------------");
+    crate::log_warning!("!!! Software Failure. Press left mouse button to continue");
+    crate::log_warning!("Guru Meditation: DEBUG PANIC called at Unix time {} #debug.c:0", now);
+    crate::log::raw(BUG_REPORT_START);
+    crate::log::raw(BUG_REPORT_END);
+    std::process::abort()
 }
 
 /// C's `atoi`: leading whitespace, optional sign, digits; anything else stops it.
@@ -323,6 +389,8 @@ const HELP: &[&str] = &[
     "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "PANIC",
+    "    Crash the server simulating a panic.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -332,12 +400,27 @@ const HELP: &[&str] = &[
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "SEGFAULT",
+    "    Crash the server with sigsegv.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
+    "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+    "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+    "    In case NEVER is provided the last observed peak will never be reset",
+    "    In case RESET is provided the peak reset time will be restored to the default value",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Enable or disable the reply buffer resize cron job",
 ];
 
 fn help(out: &mut ReplyWriter) {
