@@ -26,7 +26,8 @@ pub fn specs() -> &'static [CommandSpec] {
         name: "debug",
         group: Group::Server,
         arity: -2,
-        flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE,
+        // PROTECTED is not listed by COMMAND INFO; it marks the enable-debug-command gate.
+        flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::PROTECTED,
         handler: Some(debug),
         ..CommandSpec::DEFAULT
     }];
