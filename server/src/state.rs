@@ -189,6 +189,12 @@ impl Server {
         }
     }
 
+    /// Whether a CLIENT PAUSE currently holds writes back. Redis also stops active expiry
+    /// and eviction then, so the dataset does not change while paused; the cron asks this.
+    pub fn writes_paused(&self) -> bool {
+        self.current_pause(rhodium_storage::clock::now_ms()).is_some()
+    }
+
     pub fn uptime_secs(&self) -> u64 {
         self.started.elapsed().as_secs()
     }

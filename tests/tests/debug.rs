@@ -213,7 +213,9 @@ fn debug_help_lines_are_redis_lines() {
 #[test]
 fn debug_segfault_and_panic_end_the_process_like_redis() {
     use std::os::unix::process::ExitStatusExt;
-    for (sub, signal, line) in [("SEGFAULT", libc_sigsegv(), "crashed by signal: 11"), ("PANIC", libc_sigabrt(), "Guru Meditation: DEBUG PANIC called at Unix time")] {
+    const SIGSEGV: i32 = 11;
+    const SIGABRT: i32 = 6;
+    for (sub, signal, line) in [("SEGFAULT", SIGSEGV, "crashed by signal: 11"), ("PANIC", SIGABRT, "Guru Meditation: DEBUG PANIC called at Unix time")] {
         let mut s = TestServer::start(&[]);
         let mut c = s.raw();
         c.send(&["DEBUG", sub]).unwrap();
@@ -222,12 +224,4 @@ fn debug_segfault_and_panic_end_the_process_like_redis() {
         let log = s.log();
         assert!(log.contains(line) && log.contains("=== REDIS BUG REPORT START"), "{log}");
     }
-}
-
-fn libc_sigsegv() -> i32 {
-    11
-}
-
-fn libc_sigabrt() -> i32 {
-    6
 }
