@@ -199,3 +199,22 @@ fn client_reply_off_skip_on() {
     let theirs = pipeline(&mut b, cmds, 4);
     assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
 }
+
+#[test]
+fn unix_socket_clients_show_as_redis_does() {
+    use std::io::{Read, Write};
+    let s = TestServer::start(&["--unixsocket", "c.sock"]);
+    let path = s.dir.path().join("c.sock");
+    let mut u = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    u.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    u.write_all(b"*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n").unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.ends_with(b"\n\r\n") {
+        let n = u.read(&mut chunk).unwrap();
+        assert!(n > 0, "connection closed");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.contains(" addr=c.sock:0 laddr=c.sock:0 ") && text.contains(" flags=U "), "{text}");
+}
