@@ -1,7 +1,7 @@
 //! The server's shared state: configuration, keyspace, command table, clients, stats and
 //! the propagation pipeline. One `Arc<Server>` is shared by every connection.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -63,8 +63,48 @@ pub struct Server {
     pub shutdown_notify: tokio::sync::Notify,
     /// Dirty counter: writes since the last save (Redis's `server.dirty`).
     pub dirty: AtomicU64,
-    /// Whether the cron's active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    /// Whether the cron expires keys in the background (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: AtomicBool,
+    /// Knobs DEBUG sets for tests (read by the subsystems they slow down or relax).
+    pub debug: DebugKnobs,
+    /// CLIENT PAUSE in effect, if any.
+    pub pause: Mutex<Option<Pause>>,
+    /// Wakes paused clients when CLIENT UNPAUSE ends a pause early.
+    pub pause_notify: tokio::sync::Notify,
+    /// Replication ids reported by INFO (40 hex characters each).
+    pub replid: Mutex<String>,
+    /// Unix seconds of the last successful save (LASTSAVE, rdb_last_save_time).
+    pub lastsave_secs: AtomicI64,
+}
+
+/// Test hooks set by DEBUG subcommands.
+pub struct DebugKnobs {
+    /// DEBUG PAUSE-CRON: the cron skips its work while set.
+    pub pause_cron: AtomicBool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RDB/RESTORE payloads skip the CRC check.
+    pub skip_checksum_validation: AtomicBool,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: commands flagged noscript may run from scripts.
+    pub disable_deny_scripts: AtomicBool,
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this big are stored plain.
+    pub quicklist_packed_threshold: AtomicU64,
+}
+
+impl Default for DebugKnobs {
+    fn default() -> Self {
+        DebugKnobs {
+            pause_cron: AtomicBool::new(false),
+            skip_checksum_validation: AtomicBool::new(false),
+            disable_deny_scripts: AtomicBool::new(false),
+            quicklist_packed_threshold: AtomicU64::new(1 << 30),
+        }
+    }
+}
+
+/// A CLIENT PAUSE: until when, and whether every command or only writes wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pause {
+    pub end_ms: i64,
+    pub all: bool,
 }
 
 impl Server {
@@ -85,6 +125,11 @@ impl Server {
             shutdown_notify: tokio::sync::Notify::new(),
             dirty: AtomicU64::new(0),
             active_expire_enabled: AtomicBool::new(true),
+            debug: DebugKnobs::default(),
+            pause: Mutex::new(None),
+            pause_notify: tokio::sync::Notify::new(),
+            replid: Mutex::new(random_hex(40)),
+            lastsave_secs: AtomicI64::new(rhodium_storage::clock::now_ms() / 1000),
             config: ArcSwap::from_pointee(config),
         })
     }
@@ -113,6 +158,41 @@ impl Server {
         } else {
             None
         }
+    }
+
+    /// Starts or extends a CLIENT PAUSE: the later end and the stricter mode win, as in
+    /// Redis.
+    pub fn pause_clients(&self, end_ms: i64, all: bool) {
+        let mut p = self.pause.lock();
+        *p = Some(match *p {
+            Some(old) => Pause { end_ms: old.end_ms.max(end_ms), all: old.all || all },
+            None => Pause { end_ms, all },
+        });
+    }
+
+    /// Ends any CLIENT PAUSE and wakes the clients waiting on it.
+    pub fn unpause_clients(&self) {
+        *self.pause.lock() = None;
+        self.pause_notify.notify_waiters();
+    }
+
+    /// The pause a command must wait for now, if any (expired pauses are cleared).
+    pub fn current_pause(&self, now_ms: i64) -> Option<Pause> {
+        let mut p = self.pause.lock();
+        match *p {
+            Some(x) if x.end_ms > now_ms => Some(x),
+            Some(_) => {
+                *p = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Whether a CLIENT PAUSE currently holds writes back. Redis also stops active expiry
+    /// and eviction then, so the dataset does not change while paused; the cron asks this.
+    pub fn writes_paused(&self) -> bool {
+        self.current_pause(rhodium_storage::clock::now_ms()).is_some()
     }
 
     pub fn uptime_secs(&self) -> u64 {

@@ -7,6 +7,7 @@
 
 pub mod bytes_small;
 pub mod clock;
+pub mod digest;
 pub mod error;
 pub mod glob;
 pub mod keyspace;

@@ -42,3 +42,84 @@ fn redis_cli_and_redis_crate_work() {
     let v: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
     assert_eq!(v, "v");
 }
+
+#[test]
+fn auth_hello_reset_without_password() {
+    diff::check(
+        r#"
+        AUTH x
+        AUTH a b
+        AUTH default anything
+        AUTH a b c
+        HELLO 4
+        HELLO 1
+        HELLO abc
+        HELLO 3 foo
+        HELLO 2 auth a
+        HELLO 2 SETNAME "bad name"
+        HELLO 2 AUTH nosuchuser pw
+        CLIENT GETNAME
+        PING
+        PING hi
+        ECHO x
+        SELECT 2
+        RESET
+        CLIENT GETNAME
+        RESET x
+        "#,
+    );
+}
+
+#[test]
+fn auth_with_requirepass_gates_commands() {
+    let Some(pair) = diff::Pair::start(&["--requirepass", "secret"]) else { return };
+    pair.check(
+        r#"
+        PING
+        GET k
+        CLIENT ID
+        HELLO 3
+        HELLO 2 SETNAME x
+        AUTH wrong
+        AUTH default wrong
+        AUTH other secret
+        HELLO 2 AUTH default wrong
+        AUTH secret
+        PING
+        SET k v
+        RESET
+        GET k
+        RESET
+        AUTH default secret
+        GET k
+        QUIT
+        "#,
+    );
+}
+
+/// Replaces the value following the `id` key of a HELLO reply (client ids depend on how
+/// many connections each server saw).
+fn mask_id(reply: &[u8]) -> String {
+    let s = String::from_utf8_lossy(reply).into_owned();
+    match s.find("$2\r\nid\r\n:") {
+        Some(i) => {
+            let start = i + "$2\r\nid\r\n:".len();
+            let end = s[start..].find("\r\n").map(|e| start + e).unwrap_or(s.len());
+            format!("{}N{}", &s[..start], &s[end..])
+        }
+        None => s,
+    }
+}
+
+#[test]
+fn hello_replies_match_redis_but_for_the_id() {
+    let Some(pair) = diff::Pair::start(&["--requirepass", "secret"]) else { return };
+    let mut a = pair.ours.raw();
+    let mut b = pair.theirs.raw();
+    for line in ["HELLO 2 AUTH default secret SETNAME conn1", "CLIENT GETNAME", "HELLO 3", "PING", "HELLO", "DEBUG PROTOCOL map", "HELLO 2", "RESET", "GET k", "HELLO 3 AUTH default secret", "HELLO 2 SETNAME n2", "CLIENT GETNAME"] {
+        let argv = diff::split(line);
+        let ra = mask_id(&a.cmd_bytes(&argv).unwrap());
+        let rb = mask_id(&b.cmd_bytes(&argv).unwrap());
+        assert_eq!(ra, rb, "reply differs for `{line}`");
+    }
+}

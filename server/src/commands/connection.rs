@@ -1,4 +1,4 @@
-//! Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO.
+//! Connection commands: PING, ECHO, QUIT, RESET, SELECT, AUTH, HELLO.
 
 use rhodium_protocol::{Args, ReplyWriter, Resp};
 
@@ -9,6 +9,14 @@ use crate::error::{CmdResult, CommandError};
 pub fn specs() -> &'static [CommandSpec] {
     const C: CommandSpec = CommandSpec { group: Group::Connection, acl: acl::CONNECTION, ..CommandSpec::DEFAULT };
     static SPECS: &[CommandSpec] = &[
+        CommandSpec {
+            name: "reset",
+            since: "6.2.0",
+            arity: 1,
+            flags: f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH | f::ALLOW_BUSY,
+            handler: Some(reset),
+            ..C
+        },
         CommandSpec { name: "ping", arity: -1, flags: f::FAST | f::SENTINEL, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], handler: Some(ping), ..C },
         CommandSpec { name: "echo", arity: 2, flags: f::LOADING | f::STALE | f::FAST, handler: Some(echo), ..C },
         CommandSpec { name: "quit", arity: -1, flags: f::ALLOW_BUSY | f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH, handler: Some(quit), ..C },
@@ -51,6 +59,21 @@ fn echo(_ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
 fn quit(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     ctx.client.close_after_reply = true;
     out.ok();
+    Ok(())
+}
+
+/// RESET: back to a fresh connection's state (Redis's `clearClientConnectionState`):
+/// db 0, RESP2, default authentication, no name, replies on.
+fn reset(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
+    ctx.client.select(0);
+    ctx.client.resp = Resp::V2;
+    ctx.client.handle.resp.store(2, std::sync::atomic::Ordering::Relaxed);
+    ctx.client.authenticated = ctx.server.config().requirepass.is_none();
+    *ctx.client.handle.name.lock() = None;
+    ctx.client.reply = crate::net::clients::ReplyMode::On;
+    ctx.client.handle.no_evict.store(false, std::sync::atomic::Ordering::Relaxed);
+    out.set_resp(Resp::V2);
+    out.simple("RESET");
     Ok(())
 }
 
@@ -114,29 +137,28 @@ fn hello(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
         }
     }
     let mut setname = None;
+    let mut credentials = None;
     while let Some(opt) = args.next() {
         let more = args.remaining();
         if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
-            let user = args.next_arg()?;
-            let pass = args.next_arg()?;
-            if !password_ok(ctx, Some(&user), &pass) {
-                return Err(CommandError::raw("WRONGPASS invalid username-password pair or user is disabled."));
-            }
-            ctx.client.authenticated = true;
+            credentials = Some((args.next_arg()?, args.next_arg()?));
         } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
             setname = Some(args.next_arg()?);
         } else {
             return Err(CommandError::err(format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(&opt))));
         }
     }
+    if let Some((user, pass)) = credentials {
+        if !password_ok(ctx, Some(&user), &pass) {
+            return Err(CommandError::raw("WRONGPASS invalid username-password pair or user is disabled."));
+        }
+        ctx.client.authenticated = true;
+    }
     if !ctx.client.authenticated {
-        return Err(CommandError::raw("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
+        return Err(CommandError::raw("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     }
     if let Some(name) = setname {
-        if name.iter().any(|&c| c <= b' ' || c > b'~') {
-            return Err(CommandError::err("Client names cannot contain spaces, newlines or special characters."));
-        }
-        *ctx.client.handle.name.lock() = if name.is_empty() { None } else { Some(name) };
+        super::client::set_name(&ctx.client.handle, name)?;
     }
     if let Some(v) = ver {
         ctx.client.resp = v;

@@ -5,7 +5,10 @@ pub mod keys;
 pub mod spec;
 pub mod table;
 
+pub mod client;
 pub mod connection;
+pub mod debug;
+pub mod info;
 pub mod introspection;
 pub mod keyspace;
 pub mod object;

@@ -1,8 +1,8 @@
-//! Server commands: SHUTDOWN, TIME, INFO, CONFIG.
+//! Server commands: SHUTDOWN, TIME, INFO (built in info.rs).
 
 use rhodium_protocol::{Args, ReplyWriter};
 
-use super::spec::{flags as f, CommandSpec, Group};
+use super::spec::{acl, flags as f, CommandSpec, Group};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
 use crate::state::ShutdownKind;
@@ -12,23 +12,49 @@ pub fn specs() -> &'static [CommandSpec] {
     static SPECS: &[CommandSpec] = &[
         CommandSpec { name: "shutdown", arity: -1, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::NO_MULTI | f::SENTINEL | f::ALLOW_BUSY, handler: Some(shutdown), ..S },
         CommandSpec { name: "time", since: "2.6.0", arity: 1, flags: f::LOADING | f::STALE | f::FAST, tips: &["nondeterministic_output"], handler: Some(time), ..S },
-        CommandSpec { name: "info", arity: -1, flags: f::LOADING | f::STALE | f::SENTINEL, tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], handler: Some(info), ..S },
+        CommandSpec {
+            name: "info",
+            arity: -1,
+            flags: f::LOADING | f::STALE | f::SENTINEL,
+            acl: acl::DANGEROUS,
+            tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+            handler: Some(super::info::info),
+            ..S
+        },
     ];
     SPECS
 }
 
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] (Redis 7.0 `shutdownCommand`). Without
+/// replicas to wait for, a shutdown is never left in progress, so ABORT always fails.
 fn shutdown(ctx: &mut ExecCtx, args: &mut Args, _out: &mut ReplyWriter) -> CmdResult {
-    let mut kind = ShutdownKind::Default;
+    let (mut nosave, mut save, mut abort, mut other) = (false, false, false, false);
     while let Some(a) = args.next() {
         if a.eq_ignore_ascii_case(b"NOSAVE") {
-            kind = ShutdownKind::NoSave;
+            nosave = true;
         } else if a.eq_ignore_ascii_case(b"SAVE") {
-            kind = ShutdownKind::Save;
+            save = true;
         } else if a.eq_ignore_ascii_case(b"NOW") || a.eq_ignore_ascii_case(b"FORCE") {
+            other = true;
+        } else if a.eq_ignore_ascii_case(b"ABORT") {
+            abort = true;
         } else {
             return Err(CommandError::Arg(rhodium_protocol::ArgError::Syntax));
         }
     }
+    if (abort && (nosave || save || other)) || (nosave && save) {
+        return Err(CommandError::Arg(rhodium_protocol::ArgError::Syntax));
+    }
+    if abort {
+        return Err(CommandError::err("No shutdown in progress."));
+    }
+    let kind = if nosave {
+        ShutdownKind::NoSave
+    } else if save {
+        ShutdownKind::Save
+    } else {
+        ShutdownKind::Default
+    };
     crate::log_warning!("User requested shutdown...");
     ctx.server.request_shutdown(kind);
     ctx.client.close_after_reply = true;
@@ -40,25 +66,5 @@ fn time(_ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResul
     out.array(2);
     out.bulk_int(us / 1_000_000);
     out.bulk_int(us % 1_000_000);
-    Ok(())
-}
-
-fn info(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
-    let s = &ctx.server;
-    let mut text = String::new();
-    text.push_str("# Server\r\n");
-    text.push_str(&format!("redis_version:{}\r\n", crate::REDIS_VERSION));
-    text.push_str(&format!("process_id:{}\r\n", std::process::id()));
-    text.push_str(&format!("run_id:{}\r\n", s.run_id));
-    text.push_str(&format!("tcp_port:{}\r\n", s.config().port));
-    text.push_str(&format!("uptime_in_seconds:{}\r\n", s.uptime_secs()));
-    text.push_str("\r\n# Keyspace\r\n");
-    for db in 0..s.keyspace.databases() {
-        let n = s.keyspace.dbsize(db);
-        if n > 0 {
-            text.push_str(&format!("db{}:keys={},expires={},avg_ttl=0\r\n", db, n, s.keyspace.volatile_count(db)));
-        }
-    }
-    out.verbatim("txt", text.as_bytes());
     Ok(())
 }

@@ -16,6 +16,8 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::object::specs,
     super::server::specs,
     super::introspection::specs,
+    super::client::specs,
+    super::debug::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

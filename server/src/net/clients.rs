@@ -43,7 +43,10 @@ pub struct ClientHandle {
     pub name: Mutex<Option<Bytes>>,
     pub db: AtomicUsize,
     pub last_interaction_ms: AtomicI64,
-    pub last_cmd: Mutex<String>,
+    /// Full name of the last command run (`client|list`), `NULL` before the first.
+    pub last_cmd: Mutex<&'static str>,
+    /// CLIENT NO-EVICT.
+    pub no_evict: AtomicBool,
     pub resp: AtomicUsize,
     pub qbuf: AtomicU64,
     pub omem: AtomicU64,
@@ -71,8 +74,10 @@ pub struct ClientRegistry {
 }
 
 impl ClientRegistry {
+    /// A new client id. Redis gives ids 1 and 2 to its two internal Lua clients, so its
+    /// first connection is id 3; Rhodium numbers the same way.
     pub fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 3
     }
 
     pub fn add(&self, h: Arc<ClientHandle>) {
@@ -103,6 +108,17 @@ impl ClientRegistry {
     }
 }
 
+/// CLIENT REPLY modes (Redis's CLIENT_REPLY_OFF / _SKIP_NEXT / _SKIP flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Set by CLIENT REPLY SKIP: the next command's reply is dropped.
+    SkipNext,
+    /// The current command's reply is dropped.
+    Skip,
+}
+
 /// State owned by a connection's task.
 pub struct ClientState {
     pub handle: Arc<ClientHandle>,
@@ -111,9 +127,19 @@ pub struct ClientState {
     pub authenticated: bool,
     /// Close the connection once the pending replies are written (QUIT).
     pub close_after_reply: bool,
+    /// CLIENT REPLY state, applied by the connection loop after each command.
+    pub reply: ReplyMode,
+    /// A DEBUG SLEEP asked for: the connection task sleeps this long after the command,
+    /// before its reply is written, so no runtime thread is blocked.
+    pub sleep_after: Option<std::time::Duration>,
 }
 
 impl ClientState {
+    /// A fresh client in its default state.
+    pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> ClientState {
+        ClientState { handle, db: 0, resp: Resp::V2, authenticated, close_after_reply: false, reply: ReplyMode::On, sleep_after: None }
+    }
+
     pub fn id(&self) -> u64 {
         self.handle.id
     }

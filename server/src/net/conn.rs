@@ -8,7 +8,9 @@ use bytes::BytesMut;
 use rhodium_protocol::{Limits, ReplyWriter, RequestParser, Resp};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::clients::{ClientHandle, ClientState};
+use super::clients::{ClientHandle, ClientState, ReplyMode};
+use crate::commands::spec::{flags, CommandSpec};
+use crate::commands::table::Lookup;
 use crate::dispatch;
 use crate::state::{Server, Stats};
 
@@ -17,7 +19,7 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Serves a connection until the client leaves, is killed, or sends garbage.
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut stream: S, handle: Arc<ClientHandle>) {
     let authenticated = server.config().requirepass.is_none();
-    let mut client = ClientState { handle: handle.clone(), db: 0, resp: Resp::V2, authenticated, close_after_reply: false };
+    let mut client = ClientState::new(handle.clone(), authenticated);
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut parser = RequestParser::new();
     let mut out = ReplyWriter::new(Resp::V2);
@@ -48,9 +50,27 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
             let limits = Limits { max_bulk_len, authenticated: client.authenticated };
             match parser.next(&mut rbuf, &limits) {
                 Ok(Some(argv)) => {
+                    let resolved = match server.table.lookup(&argv) {
+                        Lookup::Found(r) => Some(r),
+                        _ => None,
+                    };
+                    if let Some(r) = resolved {
+                        wait_while_paused(&server, &handle, r.spec).await;
+                        if handle.killed() {
+                            close = true;
+                            break;
+                        }
+                    }
                     handle.last_interaction_ms.store(rhodium_storage::clock::now_ms(), Ordering::Relaxed);
+                    *handle.last_cmd.lock() = resolved.map(|r| r.fullname).unwrap_or("NULL");
                     out.set_resp(client.resp);
+                    let mark = out.len();
                     dispatch::execute(&server, &mut client, argv, &mut out);
+                    apply_reply_mode(&mut client, &mut out, mark);
+                    if let Some(d) = client.sleep_after.take() {
+                        tokio::time::sleep(d).await;
+                    }
+                    handle.last_interaction_ms.store(rhodium_storage::clock::now_ms(), Ordering::Relaxed);
                     if client.close_after_reply || handle.killed() {
                         close = true;
                         break;
@@ -85,4 +105,47 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
     }
     let _ = stream.shutdown().await;
     server.clients.remove(handle.id);
+}
+
+/// Waits, without blocking a runtime thread, while a CLIENT PAUSE applies to `spec`
+/// (every command under ALL; writes and may-replicate commands under WRITE), as Redis
+/// postpones paused clients. Returns when the pause ends, is lifted, or the client is killed.
+async fn wait_while_paused(server: &Server, handle: &ClientHandle, spec: &CommandSpec) {
+    loop {
+        // Registered before the check so an UNPAUSE between the two is not missed.
+        let unpaused = server.pause_notify.notified();
+        tokio::pin!(unpaused);
+        unpaused.as_mut().enable();
+        let now = rhodium_storage::clock::now_ms();
+        let Some(p) = server.current_pause(now) else {
+            return;
+        };
+        if !p.all && !spec.has(flags::WRITE | flags::MAY_REPLICATE) {
+            return;
+        }
+        let left = std::time::Duration::from_millis((p.end_ms - now).max(1) as u64);
+        tokio::select! {
+            _ = unpaused => {}
+            _ = tokio::time::sleep(left) => {}
+            _ = handle.kill_notify.notified() => {
+                // Re-arm the notification for the main loop's own check.
+                handle.kill_notify.notify_one();
+                return;
+            }
+        }
+    }
+}
+
+/// Applies CLIENT REPLY OFF/SKIP to the reply just written (from `mark` on), then advances
+/// SKIP NEXT to SKIP for the next command (Redis's `resetClient`).
+fn apply_reply_mode(client: &mut ClientState, out: &mut ReplyWriter, mark: usize) {
+    match client.reply {
+        ReplyMode::Off => out.truncate(mark),
+        ReplyMode::Skip => {
+            out.truncate(mark);
+            client.reply = ReplyMode::On;
+        }
+        ReplyMode::SkipNext => client.reply = ReplyMode::Skip,
+        ReplyMode::On => {}
+    }
 }
