@@ -3,16 +3,118 @@
 
 use bytes::Bytes;
 
-use super::spec::{BeginSearch, CommandSpec, FindKeys};
+use super::spec::{flags, keyflags, BeginSearch, CommandSpec, FindKeys, KeySpec};
 
 /// Argument positions of the keys in `argv` according to `spec`.
 pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
     if let Some(custom) = spec.getkeys {
         return custom(argv);
     }
-    let argc = argv.len() as i64;
     let mut out = Vec::new();
     for ks in spec.key_specs {
+        spec_positions(ks, argv, &mut out);
+    }
+    out
+}
+
+/// Keys with their access flags (COMMAND GETKEYSANDFLAGS). A custom `getkeys` hook gives
+/// the positions; each takes the flags of the first key spec that also finds it, else of
+/// the last spec (as Redis's getkeys procs do for their trailing keys).
+pub fn key_positions_with_flags(spec: &CommandSpec, argv: &[Bytes]) -> Vec<(usize, u32)> {
+    let mut by_spec: Vec<(usize, u32)> = Vec::new();
+    for ks in spec.key_specs {
+        let mut found = Vec::new();
+        spec_positions(ks, argv, &mut found);
+        by_spec.extend(found.into_iter().map(|p| (p, ks.flags)));
+    }
+    let mut keys = match spec.getkeys {
+        Some(custom) => {
+            let last = spec.key_specs.last().map_or(0, |k| k.flags);
+            custom(argv).into_iter().map(|p| (p, by_spec.iter().find(|(q, _)| *q == p).map_or(last, |(_, f)| *f))).collect()
+        }
+        None => by_spec,
+    };
+    for (pos, f) in &mut keys {
+        if *f & keyflags::VARIABLE_FLAGS != 0 {
+            *f = variable_key_flags(spec, argv, *pos, *f);
+        }
+    }
+    keys
+}
+
+/// The actual flags of a key whose spec says `variable_flags` (Redis's `setGetKeys`): SET
+/// only reads the old value when given GET.
+fn variable_key_flags(spec: &CommandSpec, argv: &[Bytes], _pos: usize, declared: u32) -> u32 {
+    if spec.name == "set" {
+        let get = argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
+        return if get { keyflags::RW | keyflags::ACCESS | keyflags::UPDATE } else { keyflags::OW | keyflags::UPDATE };
+    }
+    declared
+}
+
+/// The legacy `(first, last, step)` triple COMMAND INFO prints and whether the command has
+/// movable keys, derived from the key specs as Redis 7.0's `populateCommandLegacyRangeSpec`
+/// does: one plain range spec is used as is; otherwise consecutive step-1 index/range specs
+/// are merged, and anything that cannot be expressed that way makes the keys movable.
+pub struct LegacyRange {
+    pub first: i32,
+    pub last: i32,
+    pub step: i32,
+    /// `flags::MOVABLE_KEYS` or 0.
+    pub movable: u32,
+}
+
+/// Computes [`LegacyRange`] for `spec`.
+pub fn legacy_range(spec: &CommandSpec) -> LegacyRange {
+    let mut movable = if spec.getkeys.is_some() && spec.key_specs.is_empty() { flags::MOVABLE_KEYS } else { 0 };
+    let plain = |ks: &KeySpec| match (ks.begin, ks.find) {
+        (BeginSearch::Index(i), FindKeys::Range { lastkey, step, .. }) => Some((i, lastkey, step)),
+        _ => None,
+    };
+    let none = |movable| LegacyRange { first: 0, last: 0, step: 0, movable };
+    if spec.key_specs.is_empty() {
+        return none(movable);
+    }
+    if let [only] = spec.key_specs {
+        if let Some((i, lastkey, step)) = plain(only) {
+            if only.flags & keyflags::INCOMPLETE != 0 {
+                movable = flags::MOVABLE_KEYS;
+            }
+            let last = if lastkey >= 0 { lastkey + i } else { lastkey };
+            return LegacyRange { first: i, last, step, movable };
+        }
+    }
+    let mut first = i32::MAX;
+    let mut last: i32 = 0;
+    let mut prev_last: i32 = 0;
+    for ks in spec.key_specs {
+        let Some((i, lastkey, step)) = plain(ks) else {
+            movable = flags::MOVABLE_KEYS;
+            continue;
+        };
+        if step != 1 || (prev_last != 0 && prev_last != i - 1) {
+            movable = flags::MOVABLE_KEYS;
+            continue;
+        }
+        if ks.flags & keyflags::INCOMPLETE != 0 {
+            movable = flags::MOVABLE_KEYS;
+        }
+        first = first.min(i);
+        let abs = if lastkey >= 0 { lastkey + i } else { lastkey };
+        // Redis compares as unsigned so that a negative (from the end) last key wins.
+        last = (last as u32).max(abs as u32) as i32;
+        prev_last = last;
+    }
+    if first == i32::MAX {
+        return none(flags::MOVABLE_KEYS);
+    }
+    LegacyRange { first, last, step: 1, movable }
+}
+
+/// Appends the positions `ks` finds in `argv` (Redis's `getKeysUsingKeySpecs`, one spec).
+fn spec_positions(ks: &KeySpec, argv: &[Bytes], out: &mut Vec<usize>) {
+    let argc = argv.len() as i64;
+    {
         let first = match ks.begin {
             BeginSearch::Index(i) => i as i64,
             BeginSearch::Keyword { keyword, startfrom } => {
@@ -35,10 +137,10 @@ pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
                 }
                 match found {
                     Some(f) => f,
-                    None => continue,
+                    None => return,
                 }
             }
-            BeginSearch::Unknown => continue,
+            BeginSearch::Unknown => return,
         };
         let (first, last, step) = match ks.find {
             FindKeys::Range { lastkey, step, limit } => {
@@ -54,18 +156,18 @@ pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
             FindKeys::Keynum { keynumidx, firstkey, step } => {
                 let idx = first + keynumidx as i64;
                 if idx >= argc {
-                    continue;
+                    return;
                 }
                 let Some(n) = rhodium_protocol::number::parse_i64(&argv[idx as usize]).filter(|n| *n >= 0) else {
-                    continue;
+                    return;
                 };
                 let f = first + firstkey as i64;
                 (f, f + (n - 1) * step as i64, step as i64)
             }
-            FindKeys::Unknown => continue,
+            FindKeys::Unknown => return,
         };
         if step <= 0 {
-            continue;
+            return;
         }
         let mut i = first;
         while i <= last {
@@ -76,7 +178,6 @@ pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
             i += step;
         }
     }
-    out
 }
 
 #[cfg(test)]
