@@ -55,7 +55,7 @@ fn info(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
     for name in names {
         match table.by_name(name) {
             Some(r) => write_info(table, r, out),
-            None => out.null_array(),
+            None => out.null(),
         }
     }
     Ok(())

@@ -13,7 +13,7 @@ pub fn specs() -> &'static [CommandSpec] {
     static SPECS: &[CommandSpec] = &[
         CommandSpec { name: "del", arity: -2, flags: f::WRITE, key_specs: &DEL_KS, tips: &["request_policy:multi_shard", "response_policy:agg_sum"], handler: Some(del), ..G },
         CommandSpec { name: "exists", arity: -2, flags: f::READONLY | f::FAST, key_specs: &EXISTS_KS, tips: &["request_policy:multi_shard", "response_policy:agg_sum"], handler: Some(exists), ..G },
-        CommandSpec { name: "dbsize", arity: 1, flags: f::READONLY | f::FAST, tips: &["request_policy:all_shards", "response_policy:agg_sum"], handler: Some(dbsize), ..G },
+        CommandSpec { name: "dbsize", arity: 1, flags: f::READONLY | f::FAST, tips: &["request_policy:all_shards", "response_policy:agg_sum"], handler: Some(dbsize), group: Group::Server, ..G },
         CommandSpec { name: "flushall", arity: -1, flags: f::WRITE, acl: acl::KEYSPACE | acl::DANGEROUS, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], handler: Some(flushall), group: Group::Server, ..G },
         CommandSpec { name: "flushdb", arity: -1, flags: f::WRITE, acl: acl::KEYSPACE | acl::DANGEROUS, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], handler: Some(flushdb), group: Group::Server, ..G },
     ];

@@ -2,7 +2,7 @@
 
 use rhodium_protocol::{Args, ReplyWriter};
 
-use super::spec::{flags as f, CommandSpec, Group};
+use super::spec::{acl, flags as f, CommandSpec, Group};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
 use crate::state::ShutdownKind;
@@ -12,7 +12,7 @@ pub fn specs() -> &'static [CommandSpec] {
     static SPECS: &[CommandSpec] = &[
         CommandSpec { name: "shutdown", arity: -1, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::NO_MULTI | f::SENTINEL | f::ALLOW_BUSY, handler: Some(shutdown), ..S },
         CommandSpec { name: "time", since: "2.6.0", arity: 1, flags: f::LOADING | f::STALE | f::FAST, tips: &["nondeterministic_output"], handler: Some(time), ..S },
-        CommandSpec { name: "info", arity: -1, flags: f::LOADING | f::STALE | f::SENTINEL, tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], handler: Some(info), ..S },
+        CommandSpec { name: "info", arity: -1, flags: f::LOADING | f::STALE | f::SENTINEL, acl: acl::DANGEROUS, tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], handler: Some(info), ..S },
     ];
     SPECS
 }
