@@ -202,4 +202,54 @@ mod tests {
         assert_eq!(key_positions(&spec, &argv("ZUNIONSTORE d 2 a b WEIGHTS 1 2")), vec![1, 3, 4]);
         assert_eq!(key_positions(&spec, &argv("ZUNIONSTORE d x a b")), vec![1]);
     }
+
+    fn legacy(specs: &'static [KeySpec]) -> (i32, i32, i32, bool) {
+        let spec = CommandSpec { name: "x", key_specs: specs, ..CommandSpec::DEFAULT };
+        let l = legacy_range(&spec);
+        (l.first, l.last, l.step, l.movable != 0)
+    }
+
+    #[test]
+    fn legacy_range_follows_redis() {
+        // Expected values are redis-server 7.0's COMMAND INFO for commands with these specs.
+        static RENAME: [KeySpec; 2] = [KeySpec::single(1, keyflags::RW), KeySpec::single(2, keyflags::OW)];
+        assert_eq!(legacy(&RENAME), (1, 2, 1, false));
+        static MGET: [KeySpec; 1] = [KeySpec::range(1, -1, 1, keyflags::RO)];
+        assert_eq!(legacy(&MGET), (1, -1, 1, false));
+        static ZUNIONSTORE: [KeySpec; 2] = [
+            KeySpec::single(1, keyflags::OW),
+            KeySpec { notes: "", flags: keyflags::RO, begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } },
+        ];
+        assert_eq!(legacy(&ZUNIONSTORE), (1, 1, 1, true));
+        static EVAL: [KeySpec; 1] =
+            [KeySpec { notes: "", flags: keyflags::RW, begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }];
+        assert_eq!(legacy(&EVAL), (0, 0, 0, true));
+        static XREAD: [KeySpec; 1] = [KeySpec {
+            notes: "",
+            flags: keyflags::RO,
+            begin: BeginSearch::Keyword { keyword: "STREAMS", startfrom: 1 },
+            find: FindKeys::Range { lastkey: -1, step: 1, limit: 2 },
+        }];
+        assert_eq!(legacy(&XREAD), (0, 0, 0, true));
+        assert_eq!(key_positions(&CommandSpec { name: "xread", key_specs: &XREAD, ..CommandSpec::DEFAULT }, &argv("XREAD COUNT 2 STREAMS a b 0 0")), vec![4, 5]);
+    }
+
+    #[test]
+    fn set_key_flags_depend_on_get() {
+        static SET: [KeySpec; 1] = [KeySpec::single(1, keyflags::RW | keyflags::ACCESS | keyflags::UPDATE | keyflags::VARIABLE_FLAGS)];
+        let spec = CommandSpec { name: "set", key_specs: &SET, ..CommandSpec::DEFAULT };
+        assert_eq!(key_positions_with_flags(&spec, &argv("SET k v")), vec![(1, keyflags::OW | keyflags::UPDATE)]);
+        assert_eq!(key_positions_with_flags(&spec, &argv("SET k v get")), vec![(1, keyflags::RW | keyflags::ACCESS | keyflags::UPDATE)]);
+    }
+
+    #[test]
+    fn custom_getkeys_hook_takes_flags_from_specs() {
+        fn hook(argv: &[Bytes]) -> Vec<usize> {
+            (1..argv.len()).step_by(2).collect()
+        }
+        static KS: [KeySpec; 2] = [KeySpec::single(1, keyflags::OW), KeySpec::range(3, -1, 2, keyflags::RO)];
+        let spec = CommandSpec { name: "x", key_specs: &KS, getkeys: Some(hook), ..CommandSpec::DEFAULT };
+        assert_eq!(key_positions(&spec, &argv("X a 1 b 2 c")), vec![1, 3, 5]);
+        assert_eq!(key_positions_with_flags(&spec, &argv("X a 1 b 2 c")), vec![(1, keyflags::OW), (3, keyflags::RO), (5, keyflags::RO)]);
+    }
 }

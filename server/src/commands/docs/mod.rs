@@ -20,3 +20,19 @@ pub fn lookup(fullname: &str) -> Option<&'static Doc> {
     static INDEX: OnceLock<HashMap<&'static str, &'static Doc>> = OnceLock::new();
     INDEX.get_or_init(|| TABLES.iter().flat_map(|t| t.iter()).map(|(n, d)| (*n, d)).collect()).get(fullname).copied()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_lower_case() {
+        let mut seen = std::collections::HashSet::new();
+        for (name, doc) in TABLES.iter().flat_map(|t| t.iter()) {
+            assert!(seen.insert(*name), "{name} documented twice");
+            assert_eq!(*name, name.to_ascii_lowercase());
+            assert!(!doc.summary.is_empty(), "{name} has no summary");
+        }
+        assert!(lookup("config|get").is_some() && lookup("get").is_some() && lookup("nosuch").is_none());
+    }
+}
