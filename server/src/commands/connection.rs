@@ -20,7 +20,7 @@ pub fn specs() -> &'static [CommandSpec] {
         CommandSpec { name: "ping", arity: -1, flags: f::FAST | f::SENTINEL, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], handler: Some(ping), ..C },
         CommandSpec { name: "echo", arity: 2, flags: f::LOADING | f::STALE | f::FAST, handler: Some(echo), ..C },
         CommandSpec { name: "quit", arity: -1, flags: f::ALLOW_BUSY | f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::NO_AUTH, handler: Some(quit), ..C },
-        CommandSpec { name: "select", since: "2.0.0", arity: 2, flags: f::LOADING | f::STALE | f::FAST, handler: Some(select), ..C },
+        CommandSpec { name: "select", arity: 2, flags: f::LOADING | f::STALE | f::FAST, handler: Some(select), ..C },
         CommandSpec {
             name: "auth",
             arity: -2,

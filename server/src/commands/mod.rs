@@ -1,6 +1,8 @@
 //! Commands: the spec vocabulary, the table, key extraction, and one file per family.
 //! Each family file exposes `specs()` and its handlers.
 
+pub mod command_docs;
+pub mod docs;
 pub mod keys;
 pub mod spec;
 pub mod table;

@@ -10,6 +10,10 @@ use crate::error::CommandError;
 /// The signature of every command handler: parse `args`, act through `ctx`, write the reply.
 pub type Handler = fn(&mut ExecCtx<'_>, &mut Args, &mut ReplyWriter) -> Result<(), CommandError>;
 
+/// A custom key finder (Redis's `getkeys_proc`): the argument positions of the keys in
+/// argv. COMMAND GETKEYSANDFLAGS gives each key the flags of the spec that finds it.
+pub type GetKeys = fn(&[bytes::Bytes]) -> Vec<usize>;
+
 /// Command flags (Redis's `CMD_*`).
 pub mod flags {
     pub const WRITE: u32 = 1 << 0;
@@ -250,7 +254,7 @@ pub struct CommandSpec {
     /// `None` for containers whose subcommands do the work.
     pub handler: Option<Handler>,
     /// Custom key extraction for commands whose keys the specs cannot fully describe.
-    pub getkeys: Option<fn(&[bytes::Bytes]) -> Vec<usize>>,
+    pub getkeys: Option<GetKeys>,
 }
 
 impl CommandSpec {
