@@ -72,13 +72,17 @@ pub(crate) fn exists_notouch(ctx: &mut ExecCtx, key: &[u8]) -> Result<bool, Comm
     Ok(found)
 }
 
-/// A database index argument as `getIntFromObjectOrReply` + `selectDb` check it.
+/// A database index argument as `getIntFromObjectOrReply` + `selectDb` check it
+/// (`not_int` replaces both of the integer errors when given).
 fn parse_db(ctx: &ExecCtx, arg: &[u8], not_int: Option<&str>) -> Result<DbIndex, CommandError> {
     let bad = || match not_int {
         Some(msg) => CommandError::err(msg),
         None => CommandError::Op(OpError::NotInteger),
     };
-    let id = parse_i64(arg).filter(|v| i32::try_from(*v).is_ok()).ok_or_else(bad)?;
+    let id = parse_i64(arg).ok_or_else(bad)?;
+    if i32::try_from(id).is_err() {
+        return Err(not_int.map(CommandError::err).unwrap_or_else(|| CommandError::err("value is out of range, value must between -2147483648 and 2147483647")));
+    }
     if id < 0 || id as usize >= ctx.server.keyspace.databases() {
         return Err(CommandError::err("DB index is out of range"));
     }
