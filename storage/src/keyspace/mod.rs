@@ -569,4 +569,38 @@ mod tests {
         }
         assert_eq!(seen.len(), 1000);
     }
+
+    #[test]
+    fn relock_adds_keys_of_other_databases() {
+        let ks = Keyspace::new(4);
+        let mut l = ks.lock([(2, b"k")], LockMode::Write, 100, ExpiryMode::Delete);
+        l.set(2, b"k", Value::Int(1), SetExpiry::At(50)).unwrap();
+        assert_eq!(l.set(0, b"k", Value::Int(1), SetExpiry::Clear).err(), Some(LockError::NotLocked));
+        l.relock([(0, b"k".as_slice()), (3, b"other".as_slice())]);
+        l.set(0, b"k", Value::Int(2), SetExpiry::Clear).unwrap();
+        l.set(3, b"other", Value::Int(3), SetExpiry::Clear).unwrap();
+        // The key of db 2 is still reachable, and expired: the lookup reports it.
+        assert!(!l.exists(2, b"k").unwrap());
+        assert!(l.exists(0, b"k").unwrap());
+        let foreign = l.take_expired_where(|e| e.db != 0);
+        assert_eq!(foreign, vec![ExpiredKey { db: 2, key: b"k".to_vec(), deleted: true }]);
+        assert!(l.take_expired().is_empty());
+        drop(l);
+        assert_eq!(ks.dbsize(0) + ks.dbsize(2) + ks.dbsize(3), 2);
+    }
+
+    #[test]
+    fn flush_and_swap_run_their_callback_under_the_locks() {
+        let ks = Keyspace::new(2);
+        for (db, k) in [(0, b"a"), (1, b"b"), (1, b"c")] {
+            ks.lock([(db, k)], LockMode::Write, 0, ExpiryMode::Delete).set(db, k, Value::Int(1), SetExpiry::Clear).unwrap();
+        }
+        let mut seen = None;
+        ks.swap_db_then(0, 1, || seen = Some(ks.db(0).stripes[0].try_write().is_none()));
+        assert_eq!(seen, Some(true));
+        assert_eq!((ks.dbsize(0), ks.dbsize(1)), (2, 1));
+        assert_eq!(ks.flush_db_then(0, |n| assert_eq!(n, 2)), 2);
+        assert_eq!(ks.flush_all_then(|n| assert_eq!(n, 1)), 1);
+        assert_eq!(ks.dbsize(1), 0);
+    }
 }
