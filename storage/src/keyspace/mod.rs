@@ -367,19 +367,32 @@ impl<'a> Locked<'a> {
         taken
     }
 
-    /// Adds `extra` keys (possibly of other databases) to this view. To respect the global
-    /// lock order, every lock is released and all are taken again in order, so other
-    /// commands may run in between: call this before reading anything through the view
-    /// (MOVE and COPY ... DB, whose second database the key specs cannot name).
+    /// Adds `extra` keys (possibly of other databases) to this view (MOVE and COPY ... DB,
+    /// whose second database the key specs cannot name). Stripes already held are kept;
+    /// new ones that all come after the held ones in the global order are simply taken.
+    /// Otherwise, to respect the order, every lock is released and all are taken again,
+    /// so other commands may run in between: call this before reading anything through
+    /// the view.
     pub fn relock<K: AsRef<[u8]>>(&mut self, extra: impl IntoIterator<Item = (DbIndex, K)>) {
-        let mut wanted: Vec<(DbIndex, usize)> = self.guards.iter().map(|(d, s, _)| (*d, *s)).collect();
-        wanted.extend(extra.into_iter().map(|(db, k)| (db, stripe_of(hash_key(k.as_ref())))));
-        wanted.sort_unstable();
-        wanted.dedup();
-        self.guards.clear();
+        let held: Vec<(DbIndex, usize)> = self.guards.iter().map(|(d, s, _)| (*d, *s)).collect();
+        let mut new: Vec<(DbIndex, usize)> = extra.into_iter().map(|(db, k)| (db, stripe_of(hash_key(k.as_ref())))).filter(|w| !held.contains(w)).collect();
+        if new.is_empty() {
+            return;
+        }
+        new.sort_unstable();
+        new.dedup();
         let ks = self.ks;
         let mode = self.mode;
-        self.guards = wanted.into_iter().map(|(db, s)| (db, s, ks.lock_stripe(db, s, mode))).collect();
+        let max_held = held.iter().max().copied();
+        if max_held.is_some_and(|m| new[0] < m) {
+            let mut wanted = held;
+            wanted.extend(new);
+            wanted.sort_unstable();
+            self.guards.clear();
+            self.guards = wanted.into_iter().map(|(db, s)| (db, s, ks.lock_stripe(db, s, mode))).collect();
+        } else {
+            self.guards.extend(new.into_iter().map(|(db, s)| (db, s, ks.lock_stripe(db, s, mode))));
+        }
     }
 
     fn find(&self, db: DbIndex, hash: u64) -> Option<usize> {
