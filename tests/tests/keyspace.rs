@@ -396,3 +396,42 @@ fn object_idletime_grows_and_touch_resets_it() {
     let Reply::Int(idle) = c.cmd(&["OBJECT", "IDLETIME", "k"]).unwrap() else { panic!() };
     assert!(idle <= 1);
 }
+
+#[test]
+fn cross_database_commands_do_not_deadlock_with_swapdb() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let s = TestServer::start(&[]);
+    let done = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let port = s.port;
+    let mut workers = Vec::new();
+    for t in 0..3 {
+        let (done, stop) = (done.clone(), stop.clone());
+        workers.push(std::thread::spawn(move || {
+            let mut c = RawConn::connect(port).unwrap();
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let r = match (t, i % 4) {
+                    (0, _) => c.cmd(&["SWAPDB", "0", "1"]),
+                    (1, 0) => c.cmd(&["SET", "k", "v"]),
+                    (1, 1) => c.cmd(&["MOVE", "k", "1"]),
+                    (1, 2) => c.cmd(&["SELECT", "1"]).and_then(|_| c.cmd(&["MOVE", "k", "0"])),
+                    (1, _) => c.cmd(&["SELECT", "0"]),
+                    (_, 0) => c.cmd(&["SET", "src", "v"]),
+                    (_, 1) => c.cmd(&["COPY", "src", "dst", "DB", "1", "REPLACE"]),
+                    (_, 2) => c.cmd(&["SELECT", "1"]).and_then(|_| c.cmd(&["COPY", "dst", "src", "DB", "0", "REPLACE"])),
+                    (_, _) => c.cmd(&["SELECT", "0"]),
+                };
+                assert!(!r.unwrap().is_error());
+                done.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+        }));
+    }
+    wait_until(Duration::from_secs(30), "3000 interleaved MOVE/COPY/SWAPDB commands", || done.load(Ordering::Relaxed) >= 3000);
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+}
