@@ -72,13 +72,17 @@ pub(crate) fn exists_notouch(ctx: &mut ExecCtx, key: &[u8]) -> Result<bool, Comm
     Ok(found)
 }
 
-/// A database index argument as `getIntFromObjectOrReply` + `selectDb` check it.
+/// A database index argument as `getIntFromObjectOrReply` + `selectDb` check it
+/// (`not_int` replaces both of the integer errors when given).
 fn parse_db(ctx: &ExecCtx, arg: &[u8], not_int: Option<&str>) -> Result<DbIndex, CommandError> {
     let bad = || match not_int {
         Some(msg) => CommandError::err(msg),
         None => CommandError::Op(OpError::NotInteger),
     };
-    let id = parse_i64(arg).filter(|v| i32::try_from(*v).is_ok()).ok_or_else(bad)?;
+    let id = parse_i64(arg).ok_or_else(bad)?;
+    if i32::try_from(id).is_err() {
+        return Err(not_int.map(CommandError::err).unwrap_or_else(|| CommandError::err("value is out of range, value must between -2147483648 and 2147483647")));
+    }
     if id < 0 || id as usize >= ctx.server.keyspace.databases() {
         return Err(CommandError::err("DB index is out of range"));
     }
@@ -645,5 +649,138 @@ mod tests {
         assert_eq!(parse_cursor(b"-"), None);
         assert_eq!(parse_cursor(b" 0"), None);
         assert_eq!(parse_cursor(b"1x"), None);
+    }
+}
+
+/// What keyspace commands propagate, checked through a capturing sink on a real server.
+#[cfg(test)]
+mod propagation_tests {
+    use std::net::SocketAddr;
+    use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize};
+    use std::sync::Arc;
+
+    use parking_lot::Mutex;
+    use rhodium_protocol::{Argv, Resp, ReplyWriter};
+    use rhodium_replication::{Sink, Unit};
+
+    use crate::config::Config;
+    use crate::net::clients::{ClientHandle, ClientState, Peer};
+    use crate::state::Server;
+
+    #[derive(Default)]
+    struct Capture(Mutex<Vec<(usize, Vec<String>)>>);
+
+    impl Sink for Capture {
+        fn append(&self, unit: &Unit) {
+            let cmds = unit.commands.iter().map(|c| c.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "));
+            self.0.lock().extend(cmds.map(|c| (unit.db, vec![c])));
+        }
+    }
+
+    struct Harness {
+        server: Arc<Server>,
+        client: ClientState,
+        sink: Arc<Capture>,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let server = Server::new(Config::default());
+            let sink = Arc::new(Capture::default());
+            server.propagator.add_sink(sink.clone());
+            let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+            let handle = Arc::new(ClientHandle {
+                id: 1,
+                addr: Peer::Tcp(addr),
+                laddr: Peer::Tcp(addr),
+                fd: -1,
+                created_ms: 0,
+                name: Mutex::new(None),
+                db: AtomicUsize::new(0),
+                last_interaction_ms: AtomicI64::new(0),
+                last_cmd: Mutex::new(String::new()),
+                resp: AtomicUsize::new(2),
+                qbuf: AtomicU64::new(0),
+                omem: AtomicU64::new(0),
+                kill: AtomicBool::new(false),
+                kill_notify: tokio::sync::Notify::new(),
+            });
+            let client = ClientState { handle, db: 0, resp: Resp::V2, authenticated: true, close_after_reply: false };
+            Harness { server, client, sink }
+        }
+
+        fn run(&mut self, line: &str) -> String {
+            let argv: Argv = line.split(' ').map(|p| bytes::Bytes::copy_from_slice(p.as_bytes())).collect();
+            let mut out = ReplyWriter::new(Resp::V2);
+            crate::dispatch::execute(&self.server, &mut self.client, argv, &mut out);
+            String::from_utf8_lossy(out.as_bytes()).into_owned()
+        }
+
+        fn take(&self) -> Vec<(usize, String)> {
+            std::mem::take(&mut *self.sink.0.lock()).into_iter().map(|(db, v)| (db, v.join(" "))).collect()
+        }
+    }
+
+    #[test]
+    fn expire_family_propagates_absolute_pexpireat() {
+        let mut h = Harness::new();
+        h.run("SET k v");
+        h.take();
+        h.run("EXPIREAT k 4000000000 NX");
+        assert_eq!(h.take(), vec![(0, "PEXPIREAT k 4000000000000 NX".to_string())]);
+        h.run("PEXPIREAT k 4000000000001");
+        assert_eq!(h.take(), vec![(0, "PEXPIREAT k 4000000000001".to_string())]);
+        assert_eq!(h.run("EXPIRE k 100"), ":1\r\n");
+        let got = h.take();
+        assert_eq!(got.len(), 1);
+        let when: i64 = got[0].1.strip_prefix("PEXPIREAT k ").unwrap().parse().unwrap();
+        assert!((when - rhodium_storage::clock::now_ms() - 100_000).abs() < 5_000);
+        assert_eq!(h.run("PEXPIRE k 5000 lt"), ":1\r\n");
+        assert!(h.take().first().is_some_and(|(_, c)| c.starts_with("PEXPIREAT k ") && c.ends_with(" lt")));
+        // Refused by a flag or no key: nothing goes out.
+        h.run("EXPIRE k 10 NX");
+        h.run("EXPIRE nokey 10");
+        assert_eq!(h.take(), vec![]);
+        // In the past: a DEL.
+        h.run("EXPIRE k -1");
+        assert_eq!(h.take(), vec![(0, "DEL k".to_string())]);
+    }
+
+    #[test]
+    fn move_and_whole_database_commands_propagate_as_sent() {
+        let mut h = Harness::new();
+        h.run("SET k v");
+        h.take();
+        h.run("MOVE k 3");
+        h.run("MOVE k 3");
+        assert_eq!(h.take(), vec![(0, "MOVE k 3".to_string())]);
+        h.run("SWAPDB 0 3");
+        h.run("FLUSHDB ASYNC");
+        h.run("FLUSHALL");
+        assert_eq!(h.take(), vec![(0, "SWAPDB 0 3".to_string()), (0, "FLUSHDB ASYNC".to_string()), (0, "FLUSHALL".to_string())]);
+    }
+
+    #[test]
+    fn active_expiry_propagates_del_and_counts() {
+        let mut h = Harness::new();
+        h.run("SELECT 2");
+        h.run("SET a 1");
+        h.take();
+        h.run("PEXPIREAT a 1000");
+        // A time in the past deletes at once; a key that expires shortly is then left to
+        // the cron's cycle, run here directly.
+        assert_eq!(h.take(), vec![(2, "DEL a".to_string())]);
+        h.run("SET b 1");
+        h.run("PEXPIRE b 1");
+        h.take();
+        let before = h.server.stats.expired_keys.load(std::sync::atomic::Ordering::Relaxed);
+        let mut state = rhodium_storage::keyspace::ActiveExpire::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while h.server.keyspace.dbsize(2) > 0 && std::time::Instant::now() < deadline {
+            crate::cron::active_expire_cycle(&h.server, &mut state);
+        }
+        assert_eq!(h.server.keyspace.dbsize(2), 0);
+        assert_eq!(h.take(), vec![(2, "DEL b".to_string())]);
+        assert_eq!(h.server.stats.expired_keys.load(std::sync::atomic::Ordering::Relaxed), before + 1);
     }
 }

@@ -367,19 +367,32 @@ impl<'a> Locked<'a> {
         taken
     }
 
-    /// Adds `extra` keys (possibly of other databases) to this view. To respect the global
-    /// lock order, every lock is released and all are taken again in order, so other
-    /// commands may run in between: call this before reading anything through the view
-    /// (MOVE and COPY ... DB, whose second database the key specs cannot name).
+    /// Adds `extra` keys (possibly of other databases) to this view (MOVE and COPY ... DB,
+    /// whose second database the key specs cannot name). Stripes already held are kept;
+    /// new ones that all come after the held ones in the global order are simply taken.
+    /// Otherwise, to respect the order, every lock is released and all are taken again,
+    /// so other commands may run in between: call this before reading anything through
+    /// the view.
     pub fn relock<K: AsRef<[u8]>>(&mut self, extra: impl IntoIterator<Item = (DbIndex, K)>) {
-        let mut wanted: Vec<(DbIndex, usize)> = self.guards.iter().map(|(d, s, _)| (*d, *s)).collect();
-        wanted.extend(extra.into_iter().map(|(db, k)| (db, stripe_of(hash_key(k.as_ref())))));
-        wanted.sort_unstable();
-        wanted.dedup();
-        self.guards.clear();
+        let held: Vec<(DbIndex, usize)> = self.guards.iter().map(|(d, s, _)| (*d, *s)).collect();
+        let mut new: Vec<(DbIndex, usize)> = extra.into_iter().map(|(db, k)| (db, stripe_of(hash_key(k.as_ref())))).filter(|w| !held.contains(w)).collect();
+        if new.is_empty() {
+            return;
+        }
+        new.sort_unstable();
+        new.dedup();
         let ks = self.ks;
         let mode = self.mode;
-        self.guards = wanted.into_iter().map(|(db, s)| (db, s, ks.lock_stripe(db, s, mode))).collect();
+        let max_held = held.iter().max().copied();
+        if max_held.is_some_and(|m| new[0] < m) {
+            let mut wanted = held;
+            wanted.extend(new);
+            wanted.sort_unstable();
+            self.guards.clear();
+            self.guards = wanted.into_iter().map(|(db, s)| (db, s, ks.lock_stripe(db, s, mode))).collect();
+        } else {
+            self.guards.extend(new.into_iter().map(|(db, s)| (db, s, ks.lock_stripe(db, s, mode))));
+        }
     }
 
     fn find(&self, db: DbIndex, hash: u64) -> Option<usize> {
@@ -568,5 +581,39 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 1000);
+    }
+
+    #[test]
+    fn relock_adds_keys_of_other_databases() {
+        let ks = Keyspace::new(4);
+        let mut l = ks.lock([(2, b"k")], LockMode::Write, 100, ExpiryMode::Delete);
+        l.set(2, b"k", Value::Int(1), SetExpiry::At(50)).unwrap();
+        assert_eq!(l.set(0, b"k", Value::Int(1), SetExpiry::Clear).err(), Some(LockError::NotLocked));
+        l.relock([(0, b"k".as_slice()), (3, b"other".as_slice())]);
+        l.set(0, b"k", Value::Int(2), SetExpiry::Clear).unwrap();
+        l.set(3, b"other", Value::Int(3), SetExpiry::Clear).unwrap();
+        // The key of db 2 is still reachable, and expired: the lookup reports it.
+        assert!(!l.exists(2, b"k").unwrap());
+        assert!(l.exists(0, b"k").unwrap());
+        let foreign = l.take_expired_where(|e| e.db != 0);
+        assert_eq!(foreign, vec![ExpiredKey { db: 2, key: b"k".to_vec(), deleted: true }]);
+        assert!(l.take_expired().is_empty());
+        drop(l);
+        assert_eq!(ks.dbsize(0) + ks.dbsize(2) + ks.dbsize(3), 2);
+    }
+
+    #[test]
+    fn flush_and_swap_run_their_callback_under_the_locks() {
+        let ks = Keyspace::new(2);
+        for (db, k) in [(0, b"a"), (1, b"b"), (1, b"c")] {
+            ks.lock([(db, k)], LockMode::Write, 0, ExpiryMode::Delete).set(db, k, Value::Int(1), SetExpiry::Clear).unwrap();
+        }
+        let mut seen = None;
+        ks.swap_db_then(0, 1, || seen = Some(ks.db(0).stripes[0].try_write().is_none()));
+        assert_eq!(seen, Some(true));
+        assert_eq!((ks.dbsize(0), ks.dbsize(1)), (2, 1));
+        assert_eq!(ks.flush_db_then(0, |n| assert_eq!(n, 2)), 2);
+        assert_eq!(ks.flush_all_then(|n| assert_eq!(n, 1)), 1);
+        assert_eq!(ks.dbsize(1), 0);
     }
 }
