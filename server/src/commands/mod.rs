@@ -5,6 +5,7 @@ pub mod keys;
 pub mod spec;
 pub mod table;
 
+pub mod config;
 pub mod connection;
 pub mod introspection;
 pub mod keyspace;

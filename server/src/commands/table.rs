@@ -15,6 +15,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::keyspace::specs,
     super::server::specs,
     super::introspection::specs,
+    super::config::specs,
 ];
 
 /// Per-command counters (INFO commandstats).
