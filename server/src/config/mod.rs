@@ -225,3 +225,36 @@ impl Config {
         DIRECTIVES.iter().filter(|d| d.has(registry::flags::NOT_IMPLEMENTED) && self.get(d) != d.default).map(|d| d.name).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// redis.conf.example at the workspace root lists exactly the registry's directives,
+    /// each with a line that parses.
+    #[test]
+    fn example_file_matches_registry() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../redis.conf.example");
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut cfg = Config::default();
+        load_text(&mut cfg, &text).unwrap();
+        let mut names: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| l.split(' ').next())
+            .map(|n| registry::lookup(n).map(|d| d.name.to_string()).unwrap_or_else(|| n.to_string()))
+            .collect();
+        names.sort();
+        names.dedup();
+        let mut expected: Vec<String> = DIRECTIVES.iter().map(|d| d.name.to_string()).collect();
+        expected.sort();
+        assert_eq!(names, expected);
+        // Every value in the example is the default.
+        for d in DIRECTIVES {
+            if d.name != "dir" {
+                assert_eq!(cfg.get(d), Config::default().get(d), "{}", d.name);
+            }
+        }
+    }
+}
