@@ -37,7 +37,7 @@ fn glob_rec(mut p: &[u8], mut s: &[u8], depth: usize) -> bool {
     if depth > 1000 {
         return false;
     }
-    let eq = |a: u8, b: u8| a.to_ascii_lowercase() == b.to_ascii_lowercase();
+    let eq = |a: u8, b: u8| a.eq_ignore_ascii_case(&b);
     while let Some(&pc) = p.first() {
         match pc {
             b'*' => {
@@ -294,7 +294,22 @@ fn help(_ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResul
 
 #[cfg(test)]
 mod tests {
-    use super::glob_match;
+    use super::{glob_match, reset_stats};
+    use crate::state::{Server, Stats};
+
+    #[test]
+    fn resetstat_clears_server_and_command_stats() {
+        let server = Server::new(crate::config::Config::default());
+        Stats::incr(&server.stats.total_commands_processed, 5);
+        Stats::incr(&server.stats.keyspace_hits, 2);
+        server.stats.errors_by_code.lock().insert("ERR".into(), 3);
+        server.table.stats[0].calls.fetch_add(4, std::sync::atomic::Ordering::Relaxed);
+        reset_stats(&server);
+        assert_eq!(server.stats.total_commands_processed.load(std::sync::atomic::Ordering::Relaxed), 0);
+        assert_eq!(server.stats.keyspace_hits.load(std::sync::atomic::Ordering::Relaxed), 0);
+        assert!(server.stats.errors_by_code.lock().is_empty());
+        assert_eq!(server.table.stats[0].calls.load(std::sync::atomic::Ordering::Relaxed), 0);
+    }
 
     #[test]
     fn glob() {

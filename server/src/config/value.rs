@@ -240,7 +240,7 @@ fn special(name: &str, args: &[String], current: &str, append_save: bool) -> Res
             }
         }
         "client-output-buffer-limit" => {
-            if args.is_empty() || args.len() % 4 != 0 {
+            if args.is_empty() || !args.len().is_multiple_of(4) {
                 return Err("Wrong number of arguments in buffer limit configuration.".into());
             }
             let mut parts: Vec<String> = current.split(' ').map(str::to_string).collect();
