@@ -391,3 +391,37 @@ fn example_config_file_starts_a_server() {
     assert_eq!(all["maxmemory"], "0");
     assert_eq!(all["client-output-buffer-limit"], "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
 }
+
+#[test]
+fn config_file_errors_match_redis() {
+    if !redis_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let inner = d.join("inner.conf");
+    std::fs::write(&inner, "hz 10\r\n\tfoo  \"a b\" \n").unwrap();
+    let files = [
+        ("quotes.conf", "# x\nport \"7000\n".to_string()),
+        ("unknown.conf", "hz 10\r\n\tfoo  \"a b\" \n".to_string()),
+        ("include.conf", format!("# outer\ninclude {}\n", inner.display())),
+        ("alias.conf", "slave-read-only maybe\n".to_string()),
+        ("sentinel.conf", "sentinel monitor x 127.0.0.1 6379 2\n".to_string()),
+    ];
+    for (name, text) in &files {
+        let path = d.join(name);
+        std::fs::write(&path, text).unwrap();
+        let p = path.to_str().unwrap();
+        let (ca, _, ea) = run_failing(&rhodium_bin(), &[p], d);
+        let (cb, _, eb) = run_failing(Path::new("redis-server"), &[p], d);
+        assert_eq!((ca, ea), (cb, eb), "{name}");
+    }
+    // An include that cannot be opened is logged like a missing main file.
+    let path = d.join("missing-include.conf");
+    std::fs::write(&path, "include /nonexistent-rhodium.conf\n").unwrap();
+    for bin in [rhodium_bin(), PathBuf::from("redis-server")] {
+        let (code, out, _) = run_failing(&bin, &[path.to_str().unwrap()], d);
+        assert_eq!(code, Some(1));
+        assert!(out.contains("# Fatal error, can't open config file '/nonexistent-rhodium.conf': No such file or directory"), "{bin:?}: {out}");
+    }
+}
