@@ -425,3 +425,17 @@ fn config_file_errors_match_redis() {
         assert!(out.contains("# Fatal error, can't open config file '/nonexistent-rhodium.conf': No such file or directory"), "{bin:?}: {out}");
     }
 }
+
+#[test]
+fn config_get_in_resp3_matches_redis() {
+    let Some(p) = diff::Pair::start(&[]) else { return };
+    let (mut a, mut b) = (p.ours.raw(), p.theirs.raw());
+    // HELLO's reply holds the client id, which differs: only the later replies compare.
+    a.cmd(&["HELLO", "3"]).unwrap();
+    b.cmd(&["HELLO", "3"]).unwrap();
+    for line in ["CONFIG GET hz", "CONFIG GET nosuch", "CONFIG GET maxmemory", "CONFIG SET hz x"] {
+        let argv = diff::split(line);
+        let (ra, rb) = (a.cmd_bytes(&argv).unwrap(), b.cmd_bytes(&argv).unwrap());
+        assert_eq!(String::from_utf8_lossy(&ra), String::from_utf8_lossy(&rb), "{line}");
+    }
+}
