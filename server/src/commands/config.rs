@@ -8,7 +8,7 @@ use rhodium_protocol::{Args, ReplyWriter};
 
 use super::spec::{flags as f, CommandSpec, Group};
 use crate::config::registry::{self, flags as cf, Directive, DIRECTIVES};
-use crate::config::value;
+use crate::config::{glob_match, value};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
 use crate::state::Server;
@@ -24,103 +24,6 @@ pub fn specs() -> &'static [CommandSpec] {
     ];
     static SPECS: &[CommandSpec] = &[CommandSpec { name: "config", since: "2.0.0", arity: -2, flags: 0, subcommands: SUBS, ..S }];
     SPECS
-}
-
-/// Glob matching as Redis's `stringmatchlen` with `nocase`: `*`, `?`, `[...]` with `^`
-/// negation and `a-z` ranges, and `\` escapes.
-fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
-    glob_rec(pattern, s, 0)
-}
-
-fn glob_rec(mut p: &[u8], mut s: &[u8], depth: usize) -> bool {
-    // Bounds the recursion on patterns with many stars (Redis limits nesting too).
-    if depth > 1000 {
-        return false;
-    }
-    let eq = |a: u8, b: u8| a.eq_ignore_ascii_case(&b);
-    while let Some(&pc) = p.first() {
-        match pc {
-            b'*' => {
-                while p.len() > 1 && p[1] == b'*' {
-                    p = &p[1..];
-                }
-                if p.len() == 1 {
-                    return true;
-                }
-                for i in 0..=s.len() {
-                    if glob_rec(&p[1..], &s[i..], depth + 1) {
-                        return true;
-                    }
-                }
-                return false;
-            }
-            b'?' => {
-                if s.is_empty() {
-                    return false;
-                }
-                s = &s[1..];
-            }
-            b'[' => {
-                let Some(&c) = s.first() else { return false };
-                p = &p[1..];
-                let not = p.first() == Some(&b'^');
-                if not {
-                    p = &p[1..];
-                }
-                let mut matched = false;
-                loop {
-                    match p {
-                        [b'\\', x, ..] => {
-                            if eq(*x, c) {
-                                matched = true;
-                            }
-                            p = &p[2..];
-                        }
-                        [b']', ..] => break,
-                        [] => break,
-                        [lo, b'-', hi, ..] if *hi != b']' => {
-                            let (mut a, mut b) = (lo.to_ascii_lowercase(), hi.to_ascii_lowercase());
-                            if a > b {
-                                std::mem::swap(&mut a, &mut b);
-                            }
-                            let cl = c.to_ascii_lowercase();
-                            if cl >= a && cl <= b {
-                                matched = true;
-                            }
-                            p = &p[3..];
-                        }
-                        [x, ..] => {
-                            if eq(*x, c) {
-                                matched = true;
-                            }
-                            p = &p[1..];
-                        }
-                    }
-                }
-                if matched == not {
-                    return false;
-                }
-                s = &s[1..];
-                if p.is_empty() {
-                    // An unterminated class ends the pattern.
-                    return s.is_empty();
-                }
-            }
-            b'\\' if p.len() >= 2 => {
-                p = &p[1..];
-                match s.first() {
-                    Some(&c) if eq(p[0], c) => s = &s[1..],
-                    _ => return false,
-                }
-            }
-            _ => match s.first() {
-                Some(&c) if eq(pc, c) => s = &s[1..],
-                _ => return false,
-            },
-        }
-        p = &p[1..];
-    }
-    s.is_empty()
 }
 
 fn get(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
@@ -140,7 +43,7 @@ fn get(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
         }
         for d in DIRECTIVES.iter().filter(|d| !d.has(cf::HIDDEN)) {
             for name in std::iter::once(d.name).chain(d.alias) {
-                if !has(&matches, name) && glob_match(pattern, name.as_bytes()) {
+                if !has(&matches, name) && glob_match(pattern, name.as_bytes(), true) {
                     matches.push((name.to_string(), d));
                 }
             }
@@ -294,7 +197,7 @@ fn help(_ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResul
 
 #[cfg(test)]
 mod tests {
-    use super::{glob_match, reset_stats};
+    use super::reset_stats;
     use crate::state::{Server, Stats};
 
     #[test]
@@ -309,17 +212,5 @@ mod tests {
         assert_eq!(server.stats.keyspace_hits.load(std::sync::atomic::Ordering::Relaxed), 0);
         assert!(server.stats.errors_by_code.lock().is_empty());
         assert_eq!(server.table.stats[0].calls.load(std::sync::atomic::Ordering::Relaxed), 0);
-    }
-
-    #[test]
-    fn glob() {
-        assert!(glob_match(b"*", b"hz"));
-        assert!(glob_match(b"H?", b"hz"));
-        assert!(glob_match(b"*max*", b"maxmemory"));
-        assert!(glob_match(b"[a-c]ind", b"bind"));
-        assert!(!glob_match(b"[^b]ind", b"bind"));
-        assert!(glob_match(b"\\*", b"*"));
-        assert!(!glob_match(b"hz?", b"hz"));
-        assert!(glob_match(b"*delay*", b"repl-diskless-sync-delay"));
     }
 }

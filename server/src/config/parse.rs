@@ -79,8 +79,10 @@ impl Loader {
                 if args.len() != 1 || depth >= MAX_INCLUDE_DEPTH {
                     return Err(err("Bad directive or wrong number of arguments".into()));
                 }
-                let inc = read_file(&args[0])?;
-                self.load(cfg, &inc, depth + 1)?;
+                for path in include_paths(&args[0]) {
+                    let inc = read_file(&path)?;
+                    self.load(cfg, &inc, depth + 1)?;
+                }
                 continue;
             }
             self.directive(cfg, &name, args).map_err(err)?;
@@ -120,6 +122,32 @@ impl Loader {
     }
 }
 
+/// The files an `include` names: the path itself, or, when its file name holds glob
+/// characters, the matching files of that directory in sorted order (Redis uses glob(3);
+/// no match includes nothing).
+fn include_paths(pattern: &str) -> Vec<String> {
+    let path = std::path::Path::new(pattern);
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if !name.contains(['*', '?', '[']) {
+        return vec![pattern.to_string()];
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut out: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            !n.starts_with('.') && super::glob_match(name.as_bytes(), n.as_bytes(), false)
+        })
+        .map(|e| dir.join(e.file_name()).to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
 /// The text `strerror` gives for common open failures.
 fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
@@ -157,6 +185,13 @@ mod tests {
         assert_eq!(c.save, "");
         let e = load_text(&mut c, "port 1 2\n").unwrap_err();
         assert_eq!(e.message(), "wrong number of arguments");
+        let dir = std::env::temp_dir().join(format!("rhodium-include-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.conf"), "hz 11\n").unwrap();
+        std::fs::write(dir.join("b.conf"), "hz 12\ntimeout 3\n").unwrap();
+        load_text(&mut c, &format!("include {}/*.conf\ninclude {}/none*.conf\n", dir.display(), dir.display())).unwrap();
+        assert_eq!((c.hz, c.timeout), (12, 3));
+        let _ = std::fs::remove_dir_all(&dir);
         let e = load_text(&mut c, "loglevel x\n").unwrap_err();
         assert_eq!(e.message(), "argument(s) must be one of the following: debug, verbose, notice, warning");
     }
