@@ -439,3 +439,25 @@ fn config_get_in_resp3_matches_redis() {
         assert_eq!(String::from_utf8_lossy(&ra), String::from_utf8_lossy(&rb), "{line}");
     }
 }
+
+#[test]
+fn runtime_maxclients_and_proto_max_bulk_len_match_redis() {
+    let Some(p) = diff::Pair::start(&[]) else { return };
+    let mut replies = Vec::new();
+    for s in [&p.ours, &p.theirs] {
+        let mut admin = s.raw();
+        admin.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "1mb"]).unwrap();
+        let mut big = s.raw();
+        big.send_raw(b"*2\r\n$4\r\nECHO\r\n$2000000\r\n").unwrap();
+        let too_big = big.read_reply_bytes().unwrap();
+        assert_eq!(admin.cmd(&["CONFIG", "SET", "maxclients", "1"]).unwrap().as_str(), "OK");
+        let mut extra = s.raw();
+        // The server refuses the connection with an error and closes it.
+        let refused = extra.read_reply_bytes().unwrap_or_default();
+        replies.push((String::from_utf8_lossy(&too_big).into_owned(), String::from_utf8_lossy(&refused).into_owned()));
+        assert_eq!(admin.cmd(&["CONFIG", "SET", "maxclients", "10000"]).unwrap().as_str(), "OK");
+    }
+    assert_eq!(replies[0], replies[1]);
+    assert!(replies[0].0.starts_with("-ERR Protocol error: invalid bulk length"), "{:?}", replies[0]);
+    assert_eq!(replies[0].1, "-ERR max number of clients reached\r\n");
+}
