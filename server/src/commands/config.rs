@@ -110,6 +110,13 @@ fn set(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
             return Err(failed("dir", &e.to_string()));
         }
     }
+    {
+        let old = ctx.server.config();
+        if old.port != new.port || old.bind != new.bind {
+            // The listeners are bound once at startup; Redis would rebind them here.
+            crate::log_warning!("CONFIG SET of port/bind is stored but the listening sockets change only at the next restart");
+        }
+    }
     crate::log::set_level(new.loglevel);
     ctx.server.set_config(new);
     out.ok();
