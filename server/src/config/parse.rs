@@ -92,6 +92,21 @@ impl Loader {
 
     fn directive(&mut self, cfg: &mut Config, name: &str, args: &[String]) -> Result<(), String> {
         match name {
+            // Rhodium has only the default user: its password rules map onto
+            // requirepass so a file that protects the server that way stays protected.
+            "user" if args.first().is_some_and(|u| u == "default") => {
+                for rule in &args[1..] {
+                    if let Some(pass) = rule.strip_prefix('>') {
+                        cfg.requirepass = Some(pass.as_bytes().to_vec());
+                    } else if rule.eq_ignore_ascii_case("nopass") || rule.eq_ignore_ascii_case("resetpass") {
+                        cfg.requirepass = None;
+                    }
+                }
+                if args.len() > 1 && !args[1..].iter().all(|r| r.starts_with('>') || r.starts_with('~') || r.starts_with('&') || r.starts_with('+') || matches!(r.to_ascii_lowercase().as_str(), "on" | "nopass" | "resetpass" | "allkeys" | "allchannels" | "allcommands" | "reset" | "resetkeys" | "resetchannels")) {
+                    crate::log_warning!("ACL rules of the default user other than passwords are not supported by Rhodium yet; ignored");
+                }
+                return Ok(());
+            }
             // File-only directives Rhodium has no machinery for yet: accepted so that
             // existing files load, with a warning.
             "rename-command" | "user" | "loadmodule" => {
@@ -185,6 +200,10 @@ mod tests {
         assert_eq!(c.save, "");
         let e = load_text(&mut c, "port 1 2\n").unwrap_err();
         assert_eq!(e.message(), "wrong number of arguments");
+        load_text(&mut c, "user default on >s3cret ~* &* +@all\n").unwrap();
+        assert_eq!(c.requirepass.as_deref(), Some(&b"s3cret"[..]));
+        load_text(&mut c, "user default on nopass ~* &* +@all\n").unwrap();
+        assert_eq!(c.requirepass, None);
         let dir = std::env::temp_dir().join(format!("rhodium-include-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("a.conf"), "hz 11\n").unwrap();
