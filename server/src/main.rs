@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use rhodium_server::config::{parse_memory, Config};
+use rhodium_server::config::{load_text, read_file, rewrite, Config, ConfigError};
 
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -13,32 +13,51 @@ fn usage() {
     );
 }
 
-/// Turns `--name a b --other c` into config lines, quoting each argument as Redis does.
+/// Turns the command-line options into config lines as Redis's `main` does: `--name`
+/// starts a line, other arguments are appended quoted (`sdscatrepr`). An argument
+/// starting with `--` right after an option name that still lacks a value is that value;
+/// a bare `--save` gets an empty value.
 fn options_to_text(opts: &[String]) -> String {
     let mut text = String::new();
-    for o in opts {
-        if let Some(name) = o.strip_prefix("--") {
-            if !text.is_empty() {
-                text.push('\n');
-            }
-            text.push_str(name);
-        } else {
-            text.push(' ');
-            text.push('"');
-            for c in o.chars() {
-                match c {
-                    '"' => text.push_str("\\\""),
-                    '\\' => text.push_str("\\\\"),
-                    '\n' => text.push_str("\\n"),
-                    '\r' => text.push_str("\\r"),
-                    c => text.push(c),
+    let mut handled_last = true;
+    for (j, o) in opts.iter().enumerate() {
+        let next_is_option = opts.get(j + 1).is_some_and(|n| n.starts_with("--"));
+        match o.strip_prefix("--") {
+            Some(name) if handled_last => {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(name);
+                text.push(' ');
+                let words = rhodium_protocol::decode::split_args(o.as_bytes()).map(|a| a.len()).unwrap_or(0);
+                if words == 1 {
+                    handled_last = false;
+                    let last = j + 1 == opts.len();
+                    if name.eq_ignore_ascii_case("save") && (next_is_option || last) {
+                        text.push_str("\"\"");
+                        handled_last = next_is_option;
+                    }
+                } else {
+                    handled_last = true;
                 }
             }
-            text.push('"');
+            _ => {
+                text.push_str(&rewrite::repr(o.as_bytes()));
+                text.push(' ');
+                handled_last = true;
+            }
         }
     }
-    text.push('\n');
     text
+}
+
+/// Exits as Redis does when the config cannot be read or is wrong.
+fn config_failure(e: &ConfigError) -> ! {
+    match e {
+        ConfigError::Open { .. } => rhodium_server::log::log(rhodium_server::log::Level::Warning, &e.to_string()),
+        ConfigError::Line { .. } => eprintln!("{e}"),
+    }
+    std::process::exit(1);
 }
 
 fn main() {
@@ -56,18 +75,14 @@ fn main() {
             _ => {}
         }
     }
-    let _ = parse_memory;
     let mut text = String::new();
     let mut rest = &args[..];
     let mut config_file = None;
     if let Some(first) = rest.first() {
-        if !first.starts_with("--") && first != "-" {
-            match std::fs::read_to_string(first) {
+        if !first.starts_with('-') {
+            match read_file(first) {
                 Ok(t) => text.push_str(&t),
-                Err(e) => {
-                    eprintln!("Fatal error, can't open config file '{first}': {e}");
-                    std::process::exit(1);
-                }
+                Err(e) => config_failure(&e),
             }
             config_file = Some(first.clone());
             rest = &rest[1..];
@@ -89,17 +104,20 @@ fn main() {
     if stdin_conf {
         let mut s = String::new();
         let _ = std::io::stdin().read_to_string(&mut s);
-        text.push('\n');
         text.push_str(&s);
     }
-    text.push('\n');
-    text.push_str(&options_to_text(&opts));
+    if !opts.is_empty() {
+        text.push('\n');
+        text.push_str(&options_to_text(&opts));
+    }
     let given = config_file.is_some() || stdin_conf || !opts.is_empty();
     let mut config = if config_file.is_some() || stdin_conf { Config::default() } else { Config::embedded_default() };
     config.config_file = config_file.map(|p| std::fs::canonicalize(&p).map(|c| c.to_string_lossy().into_owned()).unwrap_or(p));
-    if let Err(e) = rhodium_server::config::load_text(&mut config, &text) {
-        eprintln!("{e}");
-        std::process::exit(1);
+    if let Err(e) = load_text(&mut config, &text) {
+        config_failure(&e);
+    }
+    for name in config.unimplemented_in_use() {
+        rhodium_server::log_warning!("Directive '{}' is accepted but not implemented by Rhodium yet; its value is ignored", name);
     }
     match rhodium_server::run::run(config, given) {
         Ok(code) => std::process::exit(code),

@@ -8,6 +8,7 @@ pub mod spec;
 pub mod table;
 
 pub mod client;
+pub mod config;
 pub mod connection;
 pub mod debug;
 pub mod info;

@@ -18,6 +18,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::introspection::specs,
     super::client::specs,
     super::debug::specs,
+    super::config::specs,
 ];
 
 /// Per-command counters (INFO commandstats).
