@@ -90,6 +90,11 @@ impl Recorder {
     pub fn units(&self) -> Vec<Unit> {
         self.units.lock().clone()
     }
+
+    /// Removes and returns every unit recorded so far.
+    pub fn take(&self) -> Vec<Unit> {
+        std::mem::take(&mut *self.units.lock())
+    }
 }
 
 impl Sink for Recorder {

@@ -12,6 +12,8 @@ pub mod log;
 pub mod net;
 pub mod run;
 pub mod state;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 /// The Redis version Rhodium is compatible with, reported as `redis_version`.
 pub const REDIS_VERSION: &str = "7.0.15";

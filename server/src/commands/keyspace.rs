@@ -655,71 +655,7 @@ mod tests {
 /// What keyspace commands propagate, checked through a capturing sink on a real server.
 #[cfg(test)]
 mod propagation_tests {
-    use std::net::SocketAddr;
-    use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize};
-    use std::sync::Arc;
-
-    use parking_lot::Mutex;
-    use rhodium_protocol::{Argv, Resp, ReplyWriter};
-    use rhodium_replication::{Sink, Unit};
-
-    use crate::config::Config;
-    use crate::net::clients::{ClientHandle, ClientState, Peer};
-    use crate::state::Server;
-
-    #[derive(Default)]
-    struct Capture(Mutex<Vec<(usize, Vec<String>)>>);
-
-    impl Sink for Capture {
-        fn append(&self, unit: &Unit) {
-            let cmds = unit.commands.iter().map(|c| c.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "));
-            self.0.lock().extend(cmds.map(|c| (unit.db, vec![c])));
-        }
-    }
-
-    struct Harness {
-        server: Arc<Server>,
-        client: ClientState,
-        sink: Arc<Capture>,
-    }
-
-    impl Harness {
-        fn new() -> Harness {
-            let server = Server::new(Config::default());
-            let sink = Arc::new(Capture::default());
-            server.propagator.add_sink(sink.clone());
-            let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
-            let handle = Arc::new(ClientHandle {
-                id: 1,
-                addr: Peer::Tcp(addr),
-                laddr: Peer::Tcp(addr),
-                fd: -1,
-                created_ms: 0,
-                name: Mutex::new(None),
-                db: AtomicUsize::new(0),
-                last_interaction_ms: AtomicI64::new(0),
-                last_cmd: Mutex::new(String::new()),
-                resp: AtomicUsize::new(2),
-                qbuf: AtomicU64::new(0),
-                omem: AtomicU64::new(0),
-                kill: AtomicBool::new(false),
-                kill_notify: tokio::sync::Notify::new(),
-            });
-            let client = ClientState { handle, db: 0, resp: Resp::V2, authenticated: true, close_after_reply: false };
-            Harness { server, client, sink }
-        }
-
-        fn run(&mut self, line: &str) -> String {
-            let argv: Argv = line.split(' ').map(|p| bytes::Bytes::copy_from_slice(p.as_bytes())).collect();
-            let mut out = ReplyWriter::new(Resp::V2);
-            crate::dispatch::execute(&self.server, &mut self.client, argv, &mut out);
-            String::from_utf8_lossy(out.as_bytes()).into_owned()
-        }
-
-        fn take(&self) -> Vec<(usize, String)> {
-            std::mem::take(&mut *self.sink.0.lock()).into_iter().map(|(db, v)| (db, v.join(" "))).collect()
-        }
-    }
+    use crate::testkit::Harness;
 
     #[test]
     fn expire_family_propagates_absolute_pexpireat() {

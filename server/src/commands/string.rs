@@ -522,76 +522,7 @@ fn lcs(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use rhodium_protocol::Resp;
-    use rhodium_replication::pipeline::Recorder;
-    use rhodium_storage::keyspace::ExpiryMode;
-    use rhodium_storage::LockMode;
-
-    use super::*;
-    use crate::config::Config;
-    use crate::dispatch::execute;
-    use crate::net::clients::{ClientHandle, ClientState, Peer};
-    use crate::state::Server;
-
-    struct Harness {
-        server: Arc<Server>,
-        client: ClientState,
-        rec: Arc<Recorder>,
-    }
-
-    impl Harness {
-        fn new() -> Harness {
-            let server = Server::new(Config::default());
-            let rec = Arc::new(Recorder::default());
-            server.propagator.add_sink(rec.clone());
-            let peer = Peer::Unix("test".into());
-            let handle = Arc::new(ClientHandle {
-                id: 1,
-                addr: peer.clone(),
-                laddr: peer,
-                fd: -1,
-                created_ms: 0,
-                name: Default::default(),
-                db: Default::default(),
-                last_interaction_ms: Default::default(),
-                last_cmd: Default::default(),
-                resp: Default::default(),
-                qbuf: Default::default(),
-                omem: Default::default(),
-                kill: Default::default(),
-                kill_notify: Default::default(),
-            });
-            let client = ClientState { handle, db: 0, resp: Resp::V2, authenticated: true, close_after_reply: false };
-            Harness { server, client, rec }
-        }
-
-        /// Runs a command and returns its reply bytes.
-        fn run(&mut self, line: &str) -> String {
-            let argv = line.split(' ').map(|p| Bytes::copy_from_slice(p.as_bytes())).collect();
-            let mut out = ReplyWriter::new(Resp::V2);
-            execute(&self.server, &mut self.client, argv, &mut out);
-            String::from_utf8_lossy(out.as_bytes()).into_owned()
-        }
-
-        /// Everything propagated so far, one line per unit (commands joined by " ; ").
-        fn propagated(&self) -> Vec<String> {
-            self.rec
-                .units()
-                .iter()
-                .map(|u| u.commands.iter().map(|c| c.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join(" ; "))
-                .collect()
-        }
-
-        fn value(&self, key: &str) -> Option<(Value, Option<UnixMillis>)> {
-            let now = rhodium_storage::clock::now_ms();
-            let mut l = self.server.keyspace.lock([(0, key.as_bytes())], LockMode::Read, now, ExpiryMode::HideOnly);
-            let v = l.get(0, key.as_bytes()).ok().flatten().cloned()?;
-            let at = l.expiry(0, key.as_bytes()).ok().flatten();
-            Some((v, at))
-        }
-    }
+    use crate::testkit::Harness;
 
     /// The absolute time in a propagated `... PXAT <ms>` or `PEXPIREAT k <ms>`.
     fn last_number(line: &str) -> i64 {

@@ -55,6 +55,28 @@ pub struct ClientHandle {
 }
 
 impl ClientHandle {
+    /// A new client record as a connection starts.
+    pub fn new(id: u64, addr: Peer, laddr: Peer, fd: i32) -> ClientHandle {
+        let now = rhodium_storage::clock::now_ms();
+        ClientHandle {
+            id,
+            addr,
+            laddr,
+            fd,
+            created_ms: now,
+            name: Mutex::new(None),
+            db: AtomicUsize::new(0),
+            last_interaction_ms: AtomicI64::new(now),
+            last_cmd: Mutex::new("NULL"),
+            no_evict: AtomicBool::new(false),
+            resp: AtomicUsize::new(2),
+            qbuf: AtomicU64::new(0),
+            omem: AtomicU64::new(0),
+            kill: AtomicBool::new(false),
+            kill_notify: tokio::sync::Notify::new(),
+        }
+    }
+
     /// Asks the client's connection to close.
     pub fn kill(&self) {
         self.kill.store(true, Ordering::Release);

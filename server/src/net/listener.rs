@@ -1,10 +1,8 @@
 //! Listening sockets: TCP on every `bind` address and the optional Unix socket.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use tokio::net::{TcpListener, UnixListener};
 
 use super::clients::{ClientHandle, Peer};
@@ -77,24 +75,7 @@ pub fn bind_unix(server: &Server) -> anyhow::Result<Option<UnixListener>> {
 }
 
 fn new_handle(server: &Server, addr: Peer, laddr: Peer, fd: i32) -> Arc<ClientHandle> {
-    let now = rhodium_storage::clock::now_ms();
-    Arc::new(ClientHandle {
-        id: server.clients.next_id(),
-        addr,
-        laddr,
-        fd,
-        created_ms: now,
-        name: Mutex::new(None),
-        db: AtomicUsize::new(0),
-        last_interaction_ms: AtomicI64::new(now),
-        last_cmd: Mutex::new("NULL"),
-        no_evict: AtomicBool::new(false),
-        resp: AtomicUsize::new(2),
-        qbuf: AtomicU64::new(0),
-        omem: AtomicU64::new(0),
-        kill: AtomicBool::new(false),
-        kill_notify: tokio::sync::Notify::new(),
-    })
+    Arc::new(ClientHandle::new(server.clients.next_id(), addr, laddr, fd))
 }
 
 /// Refuses a connection the way Redis does (an error line, then close). Returns true if
