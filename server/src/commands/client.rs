@@ -22,7 +22,7 @@ pub fn specs() -> &'static [CommandSpec] {
         CommandSpec { name: "list", since: "2.4.0", arity: -2, tips: ND, handler: Some(list), ..ADM },
         CommandSpec { name: "info", since: "6.2.0", arity: 2, tips: ND, handler: Some(info), ..SUB },
         CommandSpec { name: "kill", since: "2.4.0", arity: -3, handler: Some(kill), ..ADM },
-        CommandSpec { name: "pause", since: "3.0.0", arity: -3, handler: Some(pause), ..ADM },
+        CommandSpec { name: "pause", since: "2.9.50", arity: -3, handler: Some(pause), ..ADM },
         CommandSpec { name: "unpause", since: "6.2.0", arity: 2, handler: Some(unpause), ..ADM },
         CommandSpec { name: "reply", since: "3.2.0", arity: 3, handler: Some(reply), ..SUB },
         CommandSpec { name: "no-evict", since: "7.0.0", arity: 3, handler: Some(no_evict), ..ADM },
