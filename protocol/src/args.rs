@@ -66,15 +66,6 @@ impl Args {
         self.argv.get(self.pos)
     }
 
-    /// The next argument, if any.
-    pub fn next(&mut self) -> Option<Bytes> {
-        let v = self.argv.get(self.pos).cloned();
-        if v.is_some() {
-            self.pos += 1;
-        }
-        v
-    }
-
     /// The next argument, or a syntax error.
     pub fn next_arg(&mut self) -> Result<Bytes, ArgError> {
         self.next().ok_or(ArgError::Syntax)
@@ -117,6 +108,19 @@ impl Args {
         } else {
             Err(ArgError::Syntax)
         }
+    }
+}
+
+/// Yields the arguments not consumed yet, advancing the cursor.
+impl Iterator for Args {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        let v = self.argv.get(self.pos).cloned();
+        if v.is_some() {
+            self.pos += 1;
+        }
+        v
     }
 }
 

@@ -541,7 +541,7 @@ fn lcs_random_against_redis() {
     let mut script = String::new();
     let opts = ["", "LEN", "IDX", "IDX WITHMATCHLEN", "IDX MINMATCHLEN 2", "IDX MINMATCHLEN 3 WITHMATCHLEN"];
     for _ in 0..300 {
-        let mut word = |g: &mut Lcg| -> String { (0..g.below(16)).map(|_| char::from(b'a' + g.below(3) as u8)).collect() };
+        let word = |g: &mut Lcg| -> String { (0..g.below(16)).map(|_| char::from(b'a' + g.below(3) as u8)).collect() };
         let (a, b) = (word(&mut g), word(&mut g));
         script.push_str(&format!("SET a \"{a}\"\nSET b \"{b}\"\nLCS a b {}\n", opts[g.below(opts.len() as u64) as usize]));
     }

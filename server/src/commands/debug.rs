@@ -88,7 +88,7 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
         (b"set-skip-checksum-validation", 3) => set_flag(&ctx.server.debug.skip_checksum_validation, &argv[2], out),
         (b"set-disable-deny-scripts", 3) => set_flag(&ctx.server.debug.disable_deny_scripts, &argv[2], out),
         (b"quicklist-packed-threshold", 3) => {
-            let sz = std::str::from_utf8(&argv[2]).ok().and_then(crate::config::parse_memory).filter(|&n| n >= 0 && n <= (1i64 << 32) - (1 << 20));
+            let sz = std::str::from_utf8(&argv[2]).ok().and_then(crate::config::parse_memory).filter(|n| (0..=(1i64 << 32) - (1 << 20)).contains(n));
             let Some(sz) = sz else {
                 return Err(CommandError::err("argument must be a memory value bigger than 1 and smaller than 4gb"));
             };

@@ -29,7 +29,7 @@ pub fn specs() -> &'static [CommandSpec] {
 /// replicas to wait for, a shutdown is never left in progress, so ABORT always fails.
 fn shutdown(ctx: &mut ExecCtx, args: &mut Args, _out: &mut ReplyWriter) -> CmdResult {
     let (mut nosave, mut save, mut abort, mut other) = (false, false, false, false);
-    while let Some(a) = args.next() {
+    for a in args.by_ref() {
         if a.eq_ignore_ascii_case(b"NOSAVE") {
             nosave = true;
         } else if a.eq_ignore_ascii_case(b"SAVE") {
