@@ -213,4 +213,26 @@ mod tests {
         assert!(!m(&p, &s));
         assert!(t.elapsed() < std::time::Duration::from_secs(1));
     }
+
+    #[test]
+    fn config_name_patterns() {
+        assert!(glob_match(b"*", b"hz", true));
+        assert!(glob_match(b"H?", b"hz", true));
+        assert!(glob_match(b"*max*", b"maxmemory", true));
+        assert!(glob_match(b"[a-c]ind", b"bind", true));
+        assert!(!glob_match(b"[^b]ind", b"bind", true));
+        assert!(glob_match(b"\\*", b"*", true));
+        assert!(!glob_match(b"hz?", b"hz", true));
+        assert!(glob_match(b"*delay*", b"repl-diskless-sync-delay", true));
+        assert!(!glob_match(b"*.CONF", b"a.conf", false));
+    }
+
+    #[test]
+    fn command_name_patterns() {
+        assert!(glob_match(b"config|*", b"config|get", true));
+        assert!(glob_match(b"G?T", b"get", true));
+        assert!(glob_match(b"[a-h]et", b"get", true));
+        assert!(!glob_match(b"[^g]et", b"get", true));
+        assert!(!glob_match(b"get", b"getex", true));
+    }
 }

@@ -92,7 +92,7 @@ fn list(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
                 let cat = acl::NAMES.iter().find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(&arg)).map(|(c, _)| *c);
                 Box::new(move |r: &Resolved| cat.is_some_and(|c| r.spec.acl_categories() & c != 0))
             } else if what.eq_ignore_ascii_case(b"PATTERN") {
-                Box::new(move |r: &Resolved| glob_nocase(&arg, r.fullname.as_bytes()))
+                Box::new(move |r: &Resolved| rhodium_storage::glob::glob_match(&arg, r.fullname.as_bytes(), true))
             } else {
                 return Err(CommandError::Arg(rhodium_protocol::ArgError::Syntax));
             }
@@ -284,111 +284,5 @@ pub fn write_info(table: &CommandTable, r: Resolved, out: &mut ReplyWriter) {
         for s in subs {
             write_info(table, s, out);
         }
-    }
-}
-
-/// Redis's `stringmatchlen` with `nocase`: `*`, `?`, `[...]` (with `^` and ranges), `\`.
-fn glob_nocase(pat: &[u8], s: &[u8]) -> bool {
-    glob_at(pat, s, 0)
-}
-
-fn glob_at(mut p: &[u8], mut s: &[u8], depth: u32) -> bool {
-    // Redis bounds the recursion the same way against pathological patterns.
-    if depth > 1000 {
-        return false;
-    }
-    let eq = |a: u8, b: u8| a.eq_ignore_ascii_case(&b);
-    while let Some(&c) = p.first() {
-        match c {
-            b'*' => {
-                while p.len() > 1 && p[1] == b'*' {
-                    p = &p[1..];
-                }
-                if p.len() == 1 {
-                    return true;
-                }
-                for i in 0..=s.len() {
-                    if glob_at(&p[1..], &s[i..], depth + 1) {
-                        return true;
-                    }
-                }
-                return false;
-            }
-            b'?' => {
-                if s.is_empty() {
-                    return false;
-                }
-                s = &s[1..];
-            }
-            b'[' => {
-                let Some(&sc) = s.first() else { return false };
-                p = &p[1..];
-                let not = p.first() == Some(&b'^');
-                if not {
-                    p = &p[1..];
-                }
-                let mut matched = false;
-                loop {
-                    match p {
-                        [] => break,
-                        [b'\\', x, ..] => {
-                            matched |= eq(*x, sc);
-                            p = &p[2..];
-                        }
-                        [b']', ..] => break,
-                        [a, b'-', b, ..] if *b != b']' => {
-                            let (lo, hi) = if a <= b { (*a, *b) } else { (*b, *a) };
-                            let l = sc.to_ascii_lowercase();
-                            matched |= (lo.to_ascii_lowercase()..=hi.to_ascii_lowercase()).contains(&l);
-                            p = &p[3..];
-                        }
-                        [x, ..] => {
-                            matched |= eq(*x, sc);
-                            p = &p[1..];
-                        }
-                    }
-                }
-                if not {
-                    matched = !matched;
-                }
-                if !matched {
-                    return false;
-                }
-                s = &s[1..];
-                if p.is_empty() {
-                    // An unterminated class ends the pattern, as in Redis.
-                    return s.is_empty();
-                }
-            }
-            b'\\' if p.len() >= 2 => {
-                if s.first().is_none_or(|&x| !eq(x, p[1])) {
-                    return false;
-                }
-                s = &s[1..];
-                p = &p[1..];
-            }
-            _ => {
-                if s.first().is_none_or(|&x| !eq(x, c)) {
-                    return false;
-                }
-                s = &s[1..];
-            }
-        }
-        p = &p[1..];
-    }
-    s.is_empty()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob_nocase;
-
-    #[test]
-    fn glob() {
-        assert!(glob_nocase(b"config|*", b"config|get"));
-        assert!(glob_nocase(b"G?T", b"get"));
-        assert!(glob_nocase(b"[a-h]et", b"get"));
-        assert!(!glob_nocase(b"[^g]et", b"get"));
-        assert!(!glob_nocase(b"get", b"getex"));
     }
 }

@@ -6,7 +6,6 @@
 //! Rhodium does not act on yet are still validated and stored (as their canonical CONFIG
 //! GET text) so that existing config files load and CONFIG GET answers like Redis.
 
-mod glob;
 mod parse;
 pub mod registry;
 pub mod rewrite;
@@ -14,7 +13,7 @@ pub mod value;
 
 use std::collections::BTreeMap;
 
-pub use glob::glob_match;
+pub use rhodium_storage::glob::glob_match;
 pub use parse::{load_text, read_file, ConfigError};
 pub use registry::{Directive, DIRECTIVES};
 pub use value::parse_memory;
