@@ -66,7 +66,8 @@ impl Args {
         self.argv.get(self.pos)
     }
 
-    /// The next argument, if any.
+    /// The next argument, if any. (Not `Iterator`: handlers mix it with typed readers.)
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<Bytes> {
         let v = self.argv.get(self.pos).cloned();
         if v.is_some() {
