@@ -290,16 +290,21 @@ impl RequestParser {
             return Ok(Step::NeedMore);
         };
         self.line_done();
-        let line = buf.split_to(nl + 1);
+        let line = buf.split_to(nl + 1).freeze();
         let mut end = nl;
         if end > 0 && line[end - 1] == b'\r' {
             end -= 1;
         }
-        let args = split_args(&line[..end]).ok_or(ProtocolError::UnbalancedQuotes)?;
+        let line = line.slice(..end);
+        let args: Argv = if line.iter().any(|&c| c == b'"' || c == b'\'') {
+            split_args(&line).ok_or(ProtocolError::UnbalancedQuotes)?.into_iter().map(Bytes::from).collect()
+        } else {
+            split_plain(&line)
+        };
         if args.is_empty() {
             return Ok(Step::Skipped);
         }
-        Ok(Step::Request(args.into_iter().map(Bytes::from).collect()))
+        Ok(Step::Request(args))
     }
 }
 
@@ -307,6 +312,29 @@ enum Step {
     Request(Argv),
     Skipped,
     NeedMore,
+}
+
+/// [`split_args`] for a line without quotes (the common inline case): the arguments are
+/// slices of the line, not copies. The line holds no NUL (the terminator search stops
+/// at one).
+fn split_plain(line: &Bytes) -> Argv {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && is_space(line[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return out;
+        }
+        let start = i;
+        // Inside an argument only these end it; vertical tab and form feed do not.
+        while i < n && !matches!(line[i], b' ' | b'\n' | b'\r' | b'\t' | 0) {
+            i += 1;
+        }
+        out.push(line.slice(start..i));
+    }
 }
 
 /// Parses a length line the way Redis does (`string2ll`), `None` if malformed.
@@ -538,5 +566,20 @@ mod tests {
         buf.extend_from_slice(b"\n");
         assert_eq!(p.next(&mut buf, &Limits::default()).unwrap().map(|a| a[0].len()), Some(60_000));
         assert_eq!(p.bytes_scanned(), 60_001);
+    }
+
+    #[test]
+    fn plain_split_matches_split_args() {
+        let alphabet = b"ab \t\r\n\x0b\x0c\\x1$*";
+        let mut state = 12345u32;
+        for _ in 0..20_000 {
+            let mut line = Vec::new();
+            for _ in 0..(state % 12) {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                line.push(alphabet[(state >> 16) as usize % alphabet.len()]);
+            }
+            let plain: Vec<Vec<u8>> = split_plain(&Bytes::from(line.clone())).iter().map(|b| b.to_vec()).collect();
+            assert_eq!(Some(plain), split_args(&line), "{line:?}");
+        }
     }
 }
