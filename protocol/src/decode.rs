@@ -279,6 +279,11 @@ impl RequestParser {
         let frame: Bytes = buf.split_to(pos).freeze();
         let mut argv = Vec::with_capacity(self.spans.len());
         argv.extend(self.spans.drain(..).map(|(s, e)| frame.slice(s..e)));
+        // Keep the reused buffer small: one huge request must not pin its memory for the
+        // rest of the connection.
+        if self.spans.capacity() > 4096 {
+            self.spans = Vec::new();
+        }
         Ok(Step::Request(argv))
     }
 
