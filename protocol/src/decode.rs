@@ -237,24 +237,34 @@ impl RequestParser {
             let len = match bulk_len {
                 Some(len) => len,
                 None => {
-                    let Some(cr) = self.find(buf, pos, b'\r') else {
-                        if buf.len() - pos > PROTO_INLINE_MAX_SIZE {
-                            return Err(ProtocolError::TooBigBulkCount);
+                    // The common case in one pass: `$<canonical digits>\r` plus one byte.
+                    let fast = if self.blind { None } else { fast_bulk_len(buf, pos) };
+                    let (len, cr) = match fast {
+                        Some((len, cr)) => {
+                            self.scanned += (cr + 1 - pos) as u64;
+                            (len, cr)
                         }
-                        self.state = State::Bulks { pos, remaining, bulk_len };
-                        return Ok(Step::NeedMore);
+                        None => {
+                            let Some(cr) = self.find(buf, pos, b'\r') else {
+                                if buf.len() - pos > PROTO_INLINE_MAX_SIZE {
+                                    return Err(ProtocolError::TooBigBulkCount);
+                                }
+                                self.state = State::Bulks { pos, remaining, bulk_len };
+                                return Ok(Step::NeedMore);
+                            };
+                            if cr + 1 >= buf.len() {
+                                self.state = State::Bulks { pos, remaining, bulk_len };
+                                return Ok(Step::NeedMore);
+                            }
+                            if buf[pos] != b'$' {
+                                return Err(ProtocolError::ExpectedDollar(buf[pos]));
+                            }
+                            (parse_len(&buf[pos + 1..cr]).ok_or(ProtocolError::InvalidBulkLength)?, cr)
+                        }
                     };
-                    if cr + 1 >= buf.len() {
-                        self.state = State::Bulks { pos, remaining, bulk_len };
-                        return Ok(Step::NeedMore);
+                    if len < 0 || len > limits.max_bulk_len {
+                        return Err(ProtocolError::InvalidBulkLength);
                     }
-                    if buf[pos] != b'$' {
-                        return Err(ProtocolError::ExpectedDollar(buf[pos]));
-                    }
-                    let len = match parse_len(&buf[pos + 1..cr]) {
-                        Some(l) if l >= 0 && l <= limits.max_bulk_len => l,
-                        _ => return Err(ProtocolError::InvalidBulkLength),
-                    };
                     if !limits.authenticated && len > 16384 {
                         return Err(ProtocolError::UnauthenticatedBulkLength);
                     }
@@ -340,6 +350,22 @@ fn split_plain(line: &Bytes) -> Argv {
         }
         out.push(line.slice(start..i));
     }
+}
+
+/// Reads a `$len` line at `pos` when it is in canonical form (no sign, no leading zero,
+/// at most 18 digits) and complete (the byte after its `\r` has arrived); `None` leaves
+/// every other case, errors included, to the general path. Returns (len, offset of `\r`).
+fn fast_bulk_len(buf: &[u8], pos: usize) -> Option<(i64, usize)> {
+    let line = buf.get(pos..)?;
+    if line.first() != Some(&b'$') {
+        return None;
+    }
+    let digits = line[1..].iter().take(19).take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 18 || (digits > 1 && line[1] == b'0') || line.len() < digits + 3 || line[1 + digits] != b'\r' {
+        return None;
+    }
+    let len = line[1..1 + digits].iter().fold(0i64, |acc, &c| acc * 10 + i64::from(c - b'0'));
+    Some((len, pos + 1 + digits))
 }
 
 /// Parses a length line the way Redis does (`string2ll`), `None` if malformed.
