@@ -31,22 +31,31 @@ impl Default for Limits {
 /// A malformed request. The connection replies with [`ProtocolError::reply_line`] and closes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
+    /// An inline line without its newline passed 64KB.
     #[error("too big inline request")]
     TooBigInline,
+    /// An inline line with a quote left open or closed before a non-space.
     #[error("unbalanced quotes in request")]
     UnbalancedQuotes,
+    /// The `*count` line passed 64KB without its `\r`.
     #[error("too big mbulk count string")]
     TooBigMbulkCount,
+    /// The `*count` is not a canonical integer or exceeds `INT_MAX`.
     #[error("invalid multibulk length")]
     InvalidMultibulkLength,
+    /// More than 10 arguments before AUTH.
     #[error("unauthenticated multibulk length")]
     UnauthenticatedMultibulkLength,
+    /// A `$len` line passed 64KB without its `\r`.
     #[error("too big bulk count string")]
     TooBigBulkCount,
+    /// An argument did not start with `$` (holds the byte found).
     #[error("expected '$', got '{}'", char::from(*.0))]
     ExpectedDollar(u8),
+    /// A `$len` that is malformed, negative or above `proto-max-bulk-len`.
     #[error("invalid bulk length")]
     InvalidBulkLength,
+    /// A bulk string over 16384 bytes before AUTH.
     #[error("unauthenticated bulk length")]
     UnauthenticatedBulkLength,
 }
