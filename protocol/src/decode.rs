@@ -31,22 +31,31 @@ impl Default for Limits {
 /// A malformed request. The connection replies with [`ProtocolError::reply_line`] and closes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
+    /// An inline line without its newline passed 64KB.
     #[error("too big inline request")]
     TooBigInline,
+    /// An inline line with a quote left open or closed before a non-space.
     #[error("unbalanced quotes in request")]
     UnbalancedQuotes,
+    /// The `*count` line passed 64KB without its `\r`.
     #[error("too big mbulk count string")]
     TooBigMbulkCount,
+    /// The `*count` is not a canonical integer or exceeds `INT_MAX`.
     #[error("invalid multibulk length")]
     InvalidMultibulkLength,
+    /// More than 10 arguments before AUTH.
     #[error("unauthenticated multibulk length")]
     UnauthenticatedMultibulkLength,
+    /// A `$len` line passed 64KB without its `\r`.
     #[error("too big bulk count string")]
     TooBigBulkCount,
+    /// An argument did not start with `$` (holds the byte found).
     #[error("expected '$', got '{}'", char::from(*.0))]
     ExpectedDollar(u8),
+    /// A `$len` that is malformed, negative or above `proto-max-bulk-len`.
     #[error("invalid bulk length")]
     InvalidBulkLength,
+    /// A bulk string over 16384 bytes before AUTH.
     #[error("unauthenticated bulk length")]
     UnauthenticatedBulkLength,
 }
@@ -237,24 +246,34 @@ impl RequestParser {
             let len = match bulk_len {
                 Some(len) => len,
                 None => {
-                    let Some(cr) = self.find(buf, pos, b'\r') else {
-                        if buf.len() - pos > PROTO_INLINE_MAX_SIZE {
-                            return Err(ProtocolError::TooBigBulkCount);
+                    // The common case in one pass: `$<canonical digits>\r` plus one byte.
+                    let fast = if self.blind { None } else { fast_bulk_len(buf, pos) };
+                    let (len, cr) = match fast {
+                        Some((len, cr)) => {
+                            self.scanned += (cr + 1 - pos) as u64;
+                            (len, cr)
                         }
-                        self.state = State::Bulks { pos, remaining, bulk_len };
-                        return Ok(Step::NeedMore);
+                        None => {
+                            let Some(cr) = self.find(buf, pos, b'\r') else {
+                                if buf.len() - pos > PROTO_INLINE_MAX_SIZE {
+                                    return Err(ProtocolError::TooBigBulkCount);
+                                }
+                                self.state = State::Bulks { pos, remaining, bulk_len };
+                                return Ok(Step::NeedMore);
+                            };
+                            if cr + 1 >= buf.len() {
+                                self.state = State::Bulks { pos, remaining, bulk_len };
+                                return Ok(Step::NeedMore);
+                            }
+                            if buf[pos] != b'$' {
+                                return Err(ProtocolError::ExpectedDollar(buf[pos]));
+                            }
+                            (parse_len(&buf[pos + 1..cr]).ok_or(ProtocolError::InvalidBulkLength)?, cr)
+                        }
                     };
-                    if cr + 1 >= buf.len() {
-                        self.state = State::Bulks { pos, remaining, bulk_len };
-                        return Ok(Step::NeedMore);
+                    if len < 0 || len > limits.max_bulk_len {
+                        return Err(ProtocolError::InvalidBulkLength);
                     }
-                    if buf[pos] != b'$' {
-                        return Err(ProtocolError::ExpectedDollar(buf[pos]));
-                    }
-                    let len = match parse_len(&buf[pos + 1..cr]) {
-                        Some(l) if l >= 0 && l <= limits.max_bulk_len => l,
-                        _ => return Err(ProtocolError::InvalidBulkLength),
-                    };
                     if !limits.authenticated && len > 16384 {
                         return Err(ProtocolError::UnauthenticatedBulkLength);
                     }
@@ -279,6 +298,11 @@ impl RequestParser {
         let frame: Bytes = buf.split_to(pos).freeze();
         let mut argv = Vec::with_capacity(self.spans.len());
         argv.extend(self.spans.drain(..).map(|(s, e)| frame.slice(s..e)));
+        // Keep the reused buffer small: one huge request must not pin its memory for the
+        // rest of the connection.
+        if self.spans.capacity() > 4096 {
+            self.spans = Vec::new();
+        }
         Ok(Step::Request(argv))
     }
 
@@ -290,16 +314,21 @@ impl RequestParser {
             return Ok(Step::NeedMore);
         };
         self.line_done();
-        let line = buf.split_to(nl + 1);
+        let line = buf.split_to(nl + 1).freeze();
         let mut end = nl;
         if end > 0 && line[end - 1] == b'\r' {
             end -= 1;
         }
-        let args = split_args(&line[..end]).ok_or(ProtocolError::UnbalancedQuotes)?;
+        let line = line.slice(..end);
+        let args: Argv = if line.iter().any(|&c| c == b'"' || c == b'\'') {
+            split_args(&line).ok_or(ProtocolError::UnbalancedQuotes)?.into_iter().map(Bytes::from).collect()
+        } else {
+            split_plain(&line)
+        };
         if args.is_empty() {
             return Ok(Step::Skipped);
         }
-        Ok(Step::Request(args.into_iter().map(Bytes::from).collect()))
+        Ok(Step::Request(args))
     }
 }
 
@@ -307,6 +336,45 @@ enum Step {
     Request(Argv),
     Skipped,
     NeedMore,
+}
+
+/// [`split_args`] for a line without quotes (the common inline case): the arguments are
+/// slices of the line, not copies. The line holds no NUL (the terminator search stops
+/// at one).
+fn split_plain(line: &Bytes) -> Argv {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && is_space(line[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return out;
+        }
+        let start = i;
+        // Inside an argument only these end it; vertical tab and form feed do not.
+        while i < n && !matches!(line[i], b' ' | b'\n' | b'\r' | b'\t' | 0) {
+            i += 1;
+        }
+        out.push(line.slice(start..i));
+    }
+}
+
+/// Reads a `$len` line at `pos` when it is in canonical form (no sign, no leading zero,
+/// at most 18 digits) and complete (the byte after its `\r` has arrived); `None` leaves
+/// every other case, errors included, to the general path. Returns (len, offset of `\r`).
+fn fast_bulk_len(buf: &[u8], pos: usize) -> Option<(i64, usize)> {
+    let line = buf.get(pos..)?;
+    if line.first() != Some(&b'$') {
+        return None;
+    }
+    let digits = line[1..].iter().take(19).take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 18 || (digits > 1 && line[1] == b'0') || line.len() < digits + 3 || line[1 + digits] != b'\r' {
+        return None;
+    }
+    let len = line[1..1 + digits].iter().fold(0i64, |acc, &c| acc * 10 + i64::from(c - b'0'));
+    Some((len, pos + 1 + digits))
 }
 
 /// Parses a length line the way Redis does (`string2ll`), `None` if malformed.
@@ -538,5 +606,20 @@ mod tests {
         buf.extend_from_slice(b"\n");
         assert_eq!(p.next(&mut buf, &Limits::default()).unwrap().map(|a| a[0].len()), Some(60_000));
         assert_eq!(p.bytes_scanned(), 60_001);
+    }
+
+    #[test]
+    fn plain_split_matches_split_args() {
+        let alphabet = b"ab \t\r\n\x0b\x0c\\x1$*";
+        let mut state = 12345u32;
+        for _ in 0..20_000 {
+            let mut line = Vec::new();
+            for _ in 0..(state % 12) {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                line.push(alphabet[(state >> 16) as usize % alphabet.len()]);
+            }
+            let plain: Vec<Vec<u8>> = split_plain(&Bytes::from(line.clone())).iter().map(|b| b.to_vec()).collect();
+            assert_eq!(Some(plain), split_args(&line), "{line:?}");
+        }
     }
 }
