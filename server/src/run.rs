@@ -43,7 +43,7 @@ async fn serve(config: Config) -> anyhow::Result<i32> {
     let show_logo = config.always_show_logo;
     let server = Server::new(config);
     log::set_role(b'M');
-    let tcp = match listener::bind_tcp(&server) {
+    let tcp = match listener::bind_tcp(&server.config()) {
         Ok(l) => l,
         Err(e) => {
             log_warning!("{}", e);
@@ -69,9 +69,7 @@ async fn serve(config: Config) -> anyhow::Result<i32> {
         }
     }
     log_warning!("Server initialized");
-    for l in tcp {
-        tokio::spawn(listener::accept_tcp(server.clone(), l));
-    }
+    listener::serve_tcp(&server, tcp);
     if let Some(u) = unix {
         log_notice!("The server is now ready to accept connections at {}", server.config().unixsocket);
         tokio::spawn(listener::accept_unix(server.clone(), u));

@@ -75,6 +75,10 @@ pub struct Server {
     pub replid: Mutex<String>,
     /// Unix seconds of the last successful save (LASTSAVE, rdb_last_save_time).
     pub lastsave_secs: AtomicI64,
+    /// The accept loops of the TCP listeners, replaced when CONFIG SET changes port/bind.
+    pub tcp_accept_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// A handle to this server, for code that holds only `&Server` but must spawn tasks.
+    me: std::sync::Weak<Server>,
 }
 
 /// Test hooks set by DEBUG subcommands.
@@ -111,7 +115,9 @@ impl Server {
     pub fn new(config: Config) -> Arc<Server> {
         let run_id = random_hex(40);
         let origin = u64::from_str_radix(&run_id[..16], 16).unwrap_or(1);
-        Arc::new(Server {
+        Arc::new_cyclic(|me| Server {
+            me: me.clone(),
+            tcp_accept_tasks: Mutex::new(Vec::new()),
             keyspace: Keyspace::new(config.databases),
             table: CommandTable::build(),
             clients: ClientRegistry::default(),
@@ -132,6 +138,11 @@ impl Server {
             lastsave_secs: AtomicI64::new(rhodium_storage::clock::now_ms() / 1000),
             config: ArcSwap::from_pointee(config),
         })
+    }
+
+    /// An owning handle to this server (None only while it is being dropped).
+    pub fn arc(&self) -> Option<Arc<Server>> {
+        self.me.upgrade()
     }
 
     /// The current configuration snapshot.

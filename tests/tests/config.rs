@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use rhodium_it::{diff, free_port, redis_available, rhodium_bin, wait_until, RawConn, Reply};
+use rhodium_it::{diff, free_port, redis_available, rhodium_bin, wait_until, RawConn, Reply, TestServer};
 
 /// CONFIG GET's reply as name -> value.
 fn config_map(conn: &mut RawConn, pattern: &str) -> BTreeMap<String, String> {
@@ -460,4 +460,28 @@ fn runtime_maxclients_and_proto_max_bulk_len_match_redis() {
     assert_eq!(replies[0], replies[1]);
     assert!(replies[0].0.starts_with("-ERR Protocol error: invalid bulk length"), "{:?}", replies[0]);
     assert_eq!(replies[0].1, "-ERR max number of clients reached\r\n");
+}
+
+#[test]
+fn config_set_port_and_bind_move_the_listener() {
+    let s = TestServer::start(&[]);
+    let mut c = s.raw();
+    // A port another server holds is refused with Redis's error; the old port keeps working.
+    let other = TestServer::start(&[]);
+    let taken = other.port.to_string();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "port", &taken]).unwrap(),
+        Reply::Error("ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.".into())
+    );
+    assert_eq!(s.raw().cmd(&["PING"]).unwrap().as_str(), "PONG");
+    // A free port: new connections go there, the old port is closed, this connection stays.
+    let new_port = rhodium_it::free_port();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "port", &new_port.to_string()]).unwrap().as_str(), "OK");
+    let mut moved = RawConn::connect(new_port).expect("connect to the new port");
+    assert_eq!(moved.cmd(&["CONFIG", "GET", "port"]).unwrap(), Reply::Array(Some(vec![Reply::Bulk(Some(b"port".to_vec())), Reply::Bulk(Some(new_port.to_string().into_bytes()))])));
+    assert!(RawConn::connect(s.port).is_err(), "old port still accepts connections");
+    assert_eq!(c.cmd(&["PING"]).unwrap().as_str(), "PONG");
+    // Changing only the addresses on the same port rebinds it.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "bind", "127.0.0.1 -::1"]).unwrap().as_str(), "OK");
+    assert_eq!(RawConn::connect(new_port).expect("reconnect after bind change").cmd(&["PING"]).unwrap().as_str(), "PONG");
 }

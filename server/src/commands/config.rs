@@ -110,11 +110,19 @@ fn set(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
             return Err(failed("dir", &e.to_string()));
         }
     }
+    // Port or address changes move the listening sockets first; if the new ones cannot be
+    // bound the old ones are restored and nothing is applied, as in Redis.
     {
         let old = ctx.server.config();
         if old.port != new.port || old.bind != new.bind {
-            // The listeners are bound once at startup; Redis would rebind them here.
-            crate::log_warning!("CONFIG SET of port/bind is stored but the listening sockets change only at the next restart");
+            if let Some(server) = ctx.server.arc() {
+                let arg = if old.port != new.port { "port" } else { "bind" };
+                if let Err(e) = crate::net::listener::rebind_tcp(&server, &old, &new) {
+                    crate::log_warning!("CONFIG SET {}: {}", arg, e);
+                    let why = if arg == "port" { "Unable to listen on this port. Check server logs." } else { "Failed to bind to specified addresses." };
+                    return Err(failed(arg, why));
+                }
+            }
         }
     }
     crate::log::set_level(new.loglevel);

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
 
 use super::clients::{ClientHandle, Peer};
+use crate::config::Config;
 use super::conn;
 use crate::state::{Server, Stats};
 
-/// Binds every configured address. Addresses prefixed with '-' are optional (skipped if
+/// Binds every address of `cfg`. Addresses prefixed with '-' are optional (skipped if
 /// unavailable), as in Redis.
-pub fn bind_tcp(server: &Server) -> anyhow::Result<Vec<TcpListener>> {
-    let cfg = server.config();
+pub fn bind_tcp(cfg: &Config) -> anyhow::Result<Vec<TcpListener>> {
     let mut out = Vec::new();
     if cfg.port == 0 {
         return Ok(out);
@@ -57,6 +57,48 @@ fn listen_tcp(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     s.bind(&addr.into())?;
     s.listen(backlog.max(1) as i32)?;
     TcpListener::from_std(s.into())
+}
+
+/// Starts accepting on `listeners` (at startup).
+pub fn serve_tcp(server: &Arc<Server>, listeners: Vec<TcpListener>) {
+    let mut tasks = server.tcp_accept_tasks.lock();
+    for l in listeners {
+        tasks.push(tokio::spawn(accept_tcp(server.clone(), l)));
+    }
+}
+
+/// Moves the TCP listeners from `old` to `new` addresses (CONFIG SET port/bind), as Redis
+/// does: the old sockets are closed, the new ones bound, and if that fails the old ones
+/// are bound again. Connections already established stay open.
+pub fn rebind_tcp(server: &Arc<Server>, old: &Config, new: &Config) -> anyhow::Result<()> {
+    let tasks: Vec<_> = server.tcp_accept_tasks.lock().drain(..).collect();
+    for t in &tasks {
+        t.abort();
+    }
+    // Wait until the aborted accept loops have dropped their sockets, so the same
+    // address can be bound again.
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        tokio::task::block_in_place(|| {
+            rt.block_on(async {
+                for t in tasks {
+                    let _ = t.await;
+                }
+            })
+        });
+    }
+    match bind_tcp(new) {
+        Ok(ls) => {
+            serve_tcp(server, ls);
+            Ok(())
+        }
+        Err(e) => {
+            match bind_tcp(old) {
+                Ok(ls) => serve_tcp(server, ls),
+                Err(e2) => crate::log_warning!("Failed to restore the old listening sockets: {}", e2),
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Binds the Unix socket if configured.
