@@ -417,3 +417,37 @@ fn lmpop(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
     out.null_array();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::Harness;
+
+    /// What each write propagates: the request itself, except LMPOP (rewritten as
+    /// `LPOP|RPOP key n` with the number actually popped) and writes that changed nothing.
+    #[test]
+    fn propagated_effects() {
+        let mut h = Harness::new();
+        let cases: &[(&str, &[&str])] = &[
+            ("LPUSHX l a", &[]),
+            ("RPUSH l a b c d e", &["RPUSH l a b c d e"]),
+            ("LPOP l 0", &[]),
+            ("LPOP nokey 2", &[]),
+            ("LPOP l 2", &["LPOP l 2"]),
+            ("LTRIM l 0 -1", &[]),
+            ("LREM l 0 zz", &[]),
+            ("LINSERT l BEFORE zz x", &[]),
+            ("LMOVE l m RIGHT LEFT", &["LMOVE l m RIGHT LEFT"]),
+            ("RPOPLPUSH l m", &["RPOPLPUSH l m"]),
+            ("LMPOP 2 nokey m RIGHT COUNT 10", &["RPOP m 2"]),
+            ("LMPOP 1 nokey LEFT", &[]),
+            ("LMPOP 1 l LEFT", &["LPOP l 1"]),
+            ("RPOP l 5", &[]),
+        ];
+        for (cmd, want) in cases {
+            h.run(cmd);
+            let got: Vec<String> = h.take().into_iter().map(|(_, c)| c).collect();
+            assert_eq!(got, *want, "after {cmd}");
+        }
+        assert!(h.value("l").is_none() && h.value("m").is_none(), "emptied lists are deleted");
+    }
+}
