@@ -418,3 +418,28 @@ fn random_operations_match_redis() {
     }
     p.check(&script);
 }
+
+#[test]
+fn getkeys_of_list_commands() {
+    let mut script = String::new();
+    for req in [
+        "LPUSH k a b",
+        "RPUSHX k a",
+        "LPOP k 2",
+        "LLEN k",
+        "LINDEX k 0",
+        "LSET k 0 v",
+        "LINSERT k BEFORE a b",
+        "LRANGE k 0 1",
+        "LTRIM k 0 1",
+        "LREM k 0 a",
+        "LPOS k a RANK 1",
+        "LMOVE a b LEFT RIGHT",
+        "RPOPLPUSH a b",
+        "LMPOP 2 a b LEFT COUNT 2",
+        "LMPOP 1 a RIGHT",
+    ] {
+        script.push_str(&format!("COMMAND GETKEYS {req}\nCOMMAND GETKEYSANDFLAGS {req}\n"));
+    }
+    diff::check(&script);
+}
