@@ -32,6 +32,7 @@ pub fn mix_digest(digest: &mut Digest20, data: &[u8]) {
 fn type_code(value: &Value) -> u32 {
     match value {
         Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => 0,
+        Value::List(_) => 1,
     }
 }
 
@@ -44,6 +45,8 @@ pub fn mix_value(digest: &mut Digest20, value: &Value, has_expire: bool) {
             let bytes = value.string_bytes().unwrap_or_default();
             mix_digest(digest, &bytes);
         }
+        // Elements from head to tail, each mixed (order matters).
+        Value::List(l) => l.iter().for_each(|e| mix_digest(digest, e)),
     }
     if has_expire {
         xor_digest(digest, b"!!expire!!");

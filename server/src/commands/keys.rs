@@ -162,7 +162,8 @@ fn spec_positions(ks: &KeySpec, argv: &[Bytes], out: &mut Vec<usize>) {
                     return;
                 };
                 let f = first + firstkey as i64;
-                (f, f + (n - 1) * step as i64, step as i64)
+                // A client-given count can be huge: saturate rather than overflow.
+                (f, f.saturating_add((n - 1).saturating_mul(step as i64)), step as i64)
             }
             FindKeys::Unknown => return,
         };

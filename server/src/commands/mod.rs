@@ -14,6 +14,7 @@ pub mod debug;
 pub mod info;
 pub mod introspection;
 pub mod keyspace;
+pub mod list;
 pub mod object;
 pub mod server;
 pub mod string;

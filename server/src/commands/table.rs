@@ -13,6 +13,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::connection::specs,
     super::string::specs,
     super::keyspace::specs,
+    super::list::specs,
     super::object::specs,
     super::server::specs,
     super::introspection::specs,
