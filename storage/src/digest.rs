@@ -32,6 +32,7 @@ pub fn mix_digest(digest: &mut Digest20, data: &[u8]) {
 fn type_code(value: &Value) -> u32 {
     match value {
         Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => 0,
+        Value::Hash(_) => 4,
     }
 }
 
@@ -43,6 +44,15 @@ pub fn mix_value(digest: &mut Digest20, value: &Value, has_expire: bool) {
         Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => {
             let bytes = value.string_bytes().unwrap_or_default();
             mix_digest(digest, &bytes);
+        }
+        Value::Hash(h) => {
+            // Each pair digests on its own (field then value mixed), XORed in: order-free.
+            for (field, val) in h.iter() {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, field);
+                mix_digest(&mut ele, val);
+                xor_digest(digest, &ele);
+            }
         }
     }
     if has_expire {

@@ -9,11 +9,12 @@ use super::command_docs::Doc;
 
 mod connection;
 mod generic;
+mod hash;
 mod server;
 mod string;
 
 /// Every group's table.
-const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS];
+const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, hash::DOCS];
 
 /// The docs of a command by its full lower-case name.
 pub fn lookup(fullname: &str) -> Option<&'static Doc> {
