@@ -412,3 +412,39 @@ fn hscan(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::Harness;
+
+    #[test]
+    fn hincrbyfloat_propagates_hset_of_the_final_value() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("HINCRBYFLOAT h f 10.50"), "$4\r\n10.5\r\n");
+        assert_eq!(h.run("HINCRBYFLOAT h f 0.1"), "$4\r\n10.6\r\n");
+        assert_eq!(h.run("HINCRBYFLOAT h f x"), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.propagated(), vec!["HSET h f 10.5", "HSET h f 10.6"]);
+    }
+
+    #[test]
+    fn noop_writes_propagate_nothing() {
+        let mut h = Harness::new();
+        h.run("HSET h a 1");
+        for cmd in ["HSETNX h a 2", "HDEL h nofield", "HDEL nokey a", "HINCRBY h a x", "HSET h a", "HINCRBYFLOAT h a inf"] {
+            h.run(cmd);
+        }
+        assert_eq!(h.run("HDEL h a"), ":1\r\n");
+        assert!(h.value("h").is_none(), "the last field deleted removes the key");
+        assert_eq!(h.propagated(), vec!["HSET h a 1", "HDEL h a"]);
+    }
+
+    #[test]
+    fn writes_propagate_as_requested() {
+        let mut h = Harness::new();
+        h.run("HMSET h a 1 b 2");
+        h.run("HSETNX h c 3");
+        h.run("HINCRBY h a 5");
+        assert_eq!(h.propagated(), vec!["HMSET h a 1 b 2", "HSETNX h c 3", "HINCRBY h a 5"]);
+        assert_eq!(h.value("h").map(|(v, _)| v.encoding_name()), Some("listpack"));
+    }
+}
