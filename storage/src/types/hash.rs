@@ -307,6 +307,31 @@ mod tests {
             prop_assert_eq!(got.len(), n);
         }
 
+        /// Fields present for the whole scan are returned even when others are added and
+        /// deleted between calls (the SCAN guarantee).
+        #[test]
+        fn scan_survives_changes(n in 20usize..200, count in 1usize..20) {
+            let l = Limits { entries: 8, value: 64 };
+            let mut h = Hash::new();
+            for i in 0..n {
+                h.set(format!("keep{i}").as_bytes(), b"v", l);
+                h.set(format!("tmp{i}").as_bytes(), b"v", l);
+            }
+            let mut seen = std::collections::HashSet::new();
+            let (mut cursor, mut step) = (0, 0usize);
+            loop {
+                cursor = h.scan(cursor, count, |f, _| { seen.insert(f.to_vec()); });
+                h.remove(format!("tmp{step}").as_bytes());
+                h.set(format!("new{step}").as_bytes(), b"v", l);
+                step += 1;
+                if cursor == 0 { break; }
+            }
+            for i in 0..n {
+                let want = format!("keep{i}").into_bytes();
+                prop_assert!(seen.contains(&want));
+            }
+        }
+
         /// Random samples are distinct fields of the hash.
         #[test]
         fn random_distinct_is_a_sample(n in 1usize..100, count in 0usize..120, seed in any::<u64>()) {
