@@ -224,7 +224,15 @@ fn listpack_order_and_resp3() {
         HRANDFIELD nokey 5
         HRANDFIELD nokey -5 WITHVALUES
         HRANDFIELD nokey x
+        HSET one f v
+        HRANDFIELD one
+        HRANDFIELD one -3
+        HRANDFIELD one -3 WITHVALUES
+        HRANDFIELD one 1 WITHVALUES
         HELLO 3
+        HRANDFIELD one -3 WITHVALUES
+        HRANDFIELD one 2 WITHVALUES
+        HRANDFIELD one -2
         HGETALL h
         HGETALL nokey
         HRANDFIELD h 100 WITHVALUES
