@@ -33,6 +33,7 @@ fn type_code(value: &Value) -> u32 {
     match value {
         Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => 0,
         Value::List(_) => 1,
+        Value::Hash(_) => 4,
     }
 }
 
@@ -47,6 +48,15 @@ pub fn mix_value(digest: &mut Digest20, value: &Value, has_expire: bool) {
         }
         // Elements from head to tail, each mixed (order matters).
         Value::List(l) => l.iter().for_each(|e| mix_digest(digest, e)),
+        Value::Hash(h) => {
+            // Each pair digests on its own (field then value mixed), XORed in: order-free.
+            for (field, val) in h.iter() {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, field);
+                mix_digest(&mut ele, val);
+                xor_digest(digest, &ele);
+            }
+        }
     }
     if has_expire {
         xor_digest(digest, b"!!expire!!");

@@ -23,6 +23,8 @@ pub enum Value {
     Raw(Box<Vec<u8>>),
     /// A list (reported as `quicklist`, as Redis 7.0 reports every list).
     List(Box<crate::types::list::List>),
+    /// A hash (`listpack` or `hashtable` encoding).
+    Hash(Box<crate::types::hash::Hash>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
@@ -91,6 +93,7 @@ impl Value {
         match self {
             Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => ValueType::String,
             Value::List(_) => ValueType::List,
+            Value::Hash(_) => ValueType::Hash,
         }
     }
 
@@ -105,6 +108,7 @@ impl Value {
             Value::Inline { .. } | Value::Emb(_) => "embstr",
             Value::Raw(_) => "raw",
             Value::List(_) => "quicklist",
+            Value::Hash(h) => h.encoding_name(),
         }
     }
 
@@ -119,6 +123,7 @@ impl Value {
             Value::Emb(b) => Some(Cow::Borrowed(b)),
             Value::Raw(v) => Some(Cow::Borrowed(v.as_slice())),
             Value::List(_) => None,
+            Value::Hash(_) => None,
         }
     }
 
@@ -133,6 +138,7 @@ impl Value {
             Value::Emb(b) => Some(b.len()),
             Value::Raw(v) => Some(v.len()),
             Value::List(_) => None,
+            Value::Hash(_) => None,
         }
     }
 
@@ -143,6 +149,7 @@ impl Value {
             Value::Emb(b) => b.len(),
             Value::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
             Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
         }
     }
 }

@@ -20,6 +20,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::client::specs,
     super::debug::specs,
     super::config::specs,
+    super::hash::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

@@ -242,11 +242,11 @@ pub static DIRECTIVES: &[Directive] = &[
     i("maxmemory", None, 0, U64, MemoryUnsigned, "0", 0),
     i("cluster-link-sendbuf-limit", None, 0, U64, MemoryUnsigned, "0", NI),
     // Size_t configs
-    i("hash-max-listpack-entries", Some("hash-max-ziplist-entries"), 0, I64, Plain, "512", NI),
+    i("hash-max-listpack-entries", Some("hash-max-ziplist-entries"), 0, I64, Plain, "512", 0),
     i("set-max-intset-entries", None, 0, I64, Plain, "512", NI),
     i("zset-max-listpack-entries", Some("zset-max-ziplist-entries"), 0, I64, Plain, "128", NI),
     i("active-defrag-ignore-bytes", None, 1, I64, MemoryUnsigned, "104857600", NI),
-    i("hash-max-listpack-value", Some("hash-max-ziplist-value"), 0, I64, MemoryUnsigned, "64", NI),
+    i("hash-max-listpack-value", Some("hash-max-ziplist-value"), 0, I64, MemoryUnsigned, "64", 0),
     i("stream-node-max-bytes", None, 0, I64, MemoryUnsigned, "4096", NI),
     i("zset-max-listpack-value", Some("zset-max-ziplist-value"), 0, I64, MemoryUnsigned, "64", NI),
     i("hll-sparse-max-bytes", None, 0, I64, MemoryUnsigned, "3000", NI),

@@ -3,3 +3,4 @@
 
 pub mod string;
 pub mod list;
+pub mod hash;
