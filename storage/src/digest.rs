@@ -32,6 +32,7 @@ pub fn mix_digest(digest: &mut Digest20, data: &[u8]) {
 fn type_code(value: &Value) -> u32 {
     match value {
         Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => 0,
+        Value::Set(_) => 2,
     }
 }
 
@@ -43,6 +44,12 @@ pub fn mix_value(digest: &mut Digest20, value: &Value, has_expire: bool) {
         Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => {
             let bytes = value.string_bytes().unwrap_or_default();
             mix_digest(digest, &bytes);
+        }
+        // Members are XORed in, so their order does not matter.
+        Value::Set(s) => {
+            for m in s.iter() {
+                xor_digest(digest, &m);
+            }
         }
     }
     if has_expire {

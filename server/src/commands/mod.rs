@@ -16,4 +16,5 @@ pub mod introspection;
 pub mod keyspace;
 pub mod object;
 pub mod server;
+pub mod set;
 pub mod string;
