@@ -74,7 +74,7 @@ fn peek_set<'c>(ctx: &'c mut ExecCtx, key: &[u8]) -> Result<Option<&'c SetValue>
     }
 }
 
-fn reply_members<'a>(out: &mut ReplyWriter, set: &SetValue) {
+fn reply_members(out: &mut ReplyWriter, set: &SetValue) {
     out.set(set.len());
     for m in set.iter() {
         out.bulk(&m);
