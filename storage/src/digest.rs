@@ -34,6 +34,7 @@ fn type_code(value: &Value) -> u32 {
         Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => 0,
         Value::List(_) => 1,
         Value::Hash(_) => 4,
+        Value::Set(_) => 2,
     }
 }
 
@@ -55,6 +56,10 @@ pub fn mix_value(digest: &mut Digest20, value: &Value, has_expire: bool) {
                 mix_digest(&mut ele, field);
                 mix_digest(&mut ele, val);
                 xor_digest(digest, &ele);
+        // Members are XORed in, so their order does not matter.
+        Value::Set(s) => {
+            for m in s.iter() {
+                xor_digest(digest, &m);
             }
         }
     }

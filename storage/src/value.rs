@@ -25,6 +25,8 @@ pub enum Value {
     List(Box<crate::types::list::List>),
     /// A hash (`listpack` or `hashtable` encoding).
     Hash(Box<crate::types::hash::Hash>),
+    /// A set (`intset` or `hashtable` encoding).
+    Set(Box<crate::types::set::SetValue>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
@@ -94,6 +96,7 @@ impl Value {
             Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => ValueType::String,
             Value::List(_) => ValueType::List,
             Value::Hash(_) => ValueType::Hash,
+            Value::Set(_) => ValueType::Set,
         }
     }
 
@@ -109,6 +112,7 @@ impl Value {
             Value::Raw(_) => "raw",
             Value::List(_) => "quicklist",
             Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
         }
     }
 
@@ -124,6 +128,7 @@ impl Value {
             Value::Raw(v) => Some(Cow::Borrowed(v.as_slice())),
             Value::List(_) => None,
             Value::Hash(_) => None,
+            _ => None,
         }
     }
 
@@ -139,6 +144,7 @@ impl Value {
             Value::Raw(v) => Some(v.len()),
             Value::List(_) => None,
             Value::Hash(_) => None,
+            _ => None,
         }
     }
 
@@ -150,6 +156,7 @@ impl Value {
             Value::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
             Value::List(l) => l.heap_size(),
             Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size() + std::mem::size_of::<crate::types::set::SetValue>(),
         }
     }
 }

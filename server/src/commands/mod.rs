@@ -18,4 +18,5 @@ pub mod keyspace;
 pub mod list;
 pub mod object;
 pub mod server;
+pub mod set;
 pub mod string;

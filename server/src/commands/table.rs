@@ -21,6 +21,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::debug::specs,
     super::config::specs,
     super::hash::specs,
+    super::set::specs,
 ];
 
 /// Per-command counters (INFO commandstats).
