@@ -56,6 +56,8 @@ pub fn mix_value(digest: &mut Digest20, value: &Value, has_expire: bool) {
                 mix_digest(&mut ele, field);
                 mix_digest(&mut ele, val);
                 xor_digest(digest, &ele);
+            }
+        }
         // Members are XORed in, so their order does not matter.
         Value::Set(s) => {
             for m in s.iter() {
