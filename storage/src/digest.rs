@@ -32,6 +32,7 @@ pub fn mix_digest(digest: &mut Digest20, data: &[u8]) {
 fn type_code(value: &Value) -> u32 {
     match value {
         Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => 0,
+        Value::ZSet(_) => 3,
     }
 }
 
@@ -43,6 +44,15 @@ pub fn mix_value(digest: &mut Digest20, value: &Value, has_expire: bool) {
         Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => {
             let bytes = value.string_bytes().unwrap_or_default();
             mix_digest(digest, &bytes);
+        }
+        Value::ZSet(z) => {
+            // Each element digests as mix(member) then mix("%.17g" score), XORed in.
+            for (score, member) in z.iter() {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, member);
+                mix_digest(&mut ele, rhodium_protocol::number::format_f64_17g(score).as_bytes());
+                xor_digest(digest, &ele);
+            }
         }
     }
     if has_expire {

@@ -21,6 +21,8 @@ pub enum Value {
     Emb(Box<[u8]>),
     /// A string modified in place (APPEND, SETRANGE) or longer than 44 bytes (`raw`).
     Raw(Box<Vec<u8>>),
+    /// A sorted set (`listpack` or `skiplist` encoding).
+    ZSet(Box<crate::types::zset::ZSet>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
@@ -88,6 +90,7 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Int(_) | Value::Inline { .. } | Value::Emb(_) | Value::Raw(_) => ValueType::String,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -101,6 +104,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Inline { .. } | Value::Emb(_) => "embstr",
             Value::Raw(_) => "raw",
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -114,6 +118,7 @@ impl Value {
             Value::Inline { len, data } => Some(Cow::Borrowed(&data[..*len as usize])),
             Value::Emb(b) => Some(Cow::Borrowed(b)),
             Value::Raw(v) => Some(Cow::Borrowed(v.as_slice())),
+            Value::ZSet(_) => None,
         }
     }
 
@@ -127,6 +132,7 @@ impl Value {
             Value::Inline { len, .. } => Some(*len as usize),
             Value::Emb(b) => Some(b.len()),
             Value::Raw(v) => Some(v.len()),
+            Value::ZSet(_) => None,
         }
     }
 
@@ -136,6 +142,7 @@ impl Value {
             Value::Int(_) | Value::Inline { .. } => 0,
             Value::Emb(b) => b.len(),
             Value::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 }

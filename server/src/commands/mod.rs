@@ -17,3 +17,4 @@ pub mod keyspace;
 pub mod object;
 pub mod server;
 pub mod string;
+pub mod zset;

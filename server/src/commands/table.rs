@@ -19,6 +19,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::client::specs,
     super::debug::specs,
     super::config::specs,
+    super::zset::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

@@ -2,3 +2,4 @@
 //! Commands call these under the key's stripe lock; they know nothing of clients.
 
 pub mod string;
+pub mod zset;

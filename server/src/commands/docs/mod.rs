@@ -10,10 +10,11 @@ use super::command_docs::Doc;
 mod connection;
 mod generic;
 mod server;
+mod sorted_set;
 mod string;
 
 /// Every group's table.
-const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS];
+const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, sorted_set::DOCS];
 
 /// The docs of a command by its full lower-case name.
 pub fn lookup(fullname: &str) -> Option<&'static Doc> {

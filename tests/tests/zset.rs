@@ -1,0 +1,382 @@
+//! Sorted set commands, differential against redis-server 7.0: every command, option and
+//! error case, encodings and digests.
+
+use rhodium_it::diff;
+
+#[test]
+fn zadd_flags_and_errors() {
+    diff::check(
+        r#"
+        ZADD z 1 a 2 b 3 c
+        ZADD z 1 a
+        ZADD z CH 5 a 6 b 7 d
+        ZADD z NX 10 a 11 e
+        ZADD z XX 10 a 11 f
+        ZADD z XX CH 12 a
+        ZADD z GT 1 a
+        ZADD z GT CH 20 a
+        ZADD z LT CH 1 a 100 b
+        ZADD z INCR 5 a
+        ZADD z INCR NX 5 a
+        ZADD z INCR XX 5 nosuch
+        ZADD z INCR GT -1 a
+        ZADD z NX XX 1 a
+        ZADD z GT LT 1 a
+        ZADD z GT NX 1 a
+        ZADD z LT NX 1 a
+        ZADD z INCR 1 a 2 b
+        ZADD z 1
+        ZADD z 1 a 2
+        ZADD z nan a
+        ZADD z abc a
+        ZADD z inf a -inf b +inf c
+        ZADD z 1e300 big -0 negzero 0.1 tenth 1.1 onepoint
+        ZRANGE z 0 -1 WITHSCORES
+        ZADD z INCR -inf c
+        ZINCRBY z 1 newone
+        ZINCRBY z 1.5 newone
+        ZINCRBY z abc newone
+        ZINCRBY z inf a
+        ZINCRBY z -inf a
+        ZSCORE z a
+        ZSCORE z nosuch
+        ZSCORE nokey a
+        ZMSCORE z a b nosuch
+        ZMSCORE nokey a b
+        ZCARD z
+        ZCARD nokey
+        ZADD xx XX 1 a
+        EXISTS xx
+        SET s v
+        ZADD s 1 a
+        ZINCRBY s 1 a
+        ZSCORE s a
+        ZCARD s
+        ZRANGE s 0 -1
+        ZREM s a
+        TYPE z
+        OBJECT ENCODING z
+        "#,
+    );
+}
+
+#[test]
+fn zrem_rank_count() {
+    diff::check(
+        r#"
+        ZADD z 1 a 2 b 3 c 4 d 5 e
+        ZRANK z a
+        ZRANK z e
+        ZRANK z nosuch
+        ZRANK nokey a
+        ZREVRANK z a
+        ZREVRANK z e
+        ZCOUNT z -inf +inf
+        ZCOUNT z (1 3
+        ZCOUNT z 1 (3
+        ZCOUNT z (1 (1
+        ZCOUNT z 3 1
+        ZCOUNT z a 1
+        ZCOUNT z 1 (
+        ZCOUNT z "" 3
+        ZCOUNT nokey 0 1
+        ZREM z a nosuch b
+        ZREM z nosuch
+        ZREM z c d e
+        EXISTS z
+        ZREM z a
+        ZADD l 0 a 0 b 0 c 0 d 0 e
+        ZLEXCOUNT l - +
+        ZLEXCOUNT l [b (d
+        ZLEXCOUNT l (b [d
+        ZLEXCOUNT l + -
+        ZLEXCOUNT l a b
+        ZLEXCOUNT l [a ""
+        ZLEXCOUNT l -x +
+        "#,
+    );
+}
+
+#[test]
+fn zrange_family() {
+    diff::check(
+        r#"
+        ZADD z 1 a 2 b 3 c 4 d 5 e 5 f
+        ZRANGE z 0 -1
+        ZRANGE z 0 -1 WITHSCORES
+        ZRANGE z 1 2 withscores
+        ZRANGE z -2 -1
+        ZRANGE z 5 1
+        ZRANGE z 10 20
+        ZRANGE z -100 100
+        ZRANGE z 0 -1 REV
+        ZRANGE z 0 1 REV WITHSCORES
+        ZRANGE z a 1
+        ZRANGE z 0 1 LIMIT 0 1
+        ZRANGE z (1 5 BYSCORE
+        ZRANGE z -inf +inf BYSCORE WITHSCORES LIMIT 1 2
+        ZRANGE z +inf -inf BYSCORE REV
+        ZRANGE z 5 (2 BYSCORE REV LIMIT 0 2
+        ZRANGE z 0 10 BYSCORE LIMIT -1 2
+        ZRANGE z 0 10 BYSCORE LIMIT 1 -1
+        ZRANGE z 0 10 BYSCORE LIMIT 6 1
+        ZRANGE z 0 10 BYSCORE LIMIT 1 0
+        ZRANGE z 0 10 BYSCORE LIMIT a 0
+        ZRANGE z x 10 BYSCORE
+        ZRANGE z - + BYLEX
+        ZRANGE z - + BYLEX WITHSCORES
+        ZRANGE z x + BYLEX
+        ZRANGE z 0 1 BYLEX BYSCORE
+        ZRANGE z 0 1 REV REV
+        ZRANGE z 0 1 FOO
+        ZRANGE z 0 1 LIMIT 1
+        ZREVRANGE z 0 -1 WITHSCORES
+        ZREVRANGE z 0 1 REV
+        ZREVRANGE z 0 1 LIMIT 0 1
+        ZRANGEBYSCORE z 2 4
+        ZRANGEBYSCORE z (2 4 WITHSCORES LIMIT 1 5
+        ZRANGEBYSCORE z 2 4 BYSCORE
+        ZREVRANGEBYSCORE z 4 2
+        ZREVRANGEBYSCORE z +inf -inf WITHSCORES LIMIT 2 2
+        ZREVRANGEBYSCORE z 2 4
+        ZRANGEBYSCORE nokey 0 1
+        ZADD l 0 a 0 b 0 c 0 d 0 e
+        ZRANGEBYLEX l - +
+        ZRANGEBYLEX l [b (e LIMIT 1 10
+        ZRANGEBYLEX l (a [c
+        ZRANGEBYLEX l x y
+        ZRANGEBYLEX l - + WITHSCORES
+        ZREVRANGEBYLEX l + -
+        ZREVRANGEBYLEX l [d [b
+        ZREVRANGEBYLEX l + - LIMIT 1 2
+        ZRANGESTORE dst z 0 -1
+        ZRANGE dst 0 -1 WITHSCORES
+        ZRANGESTORE dst z 1 1 REV
+        ZRANGE dst 0 -1 WITHSCORES
+        ZRANGESTORE dst z 2 4 BYSCORE LIMIT 1 1
+        ZRANGESTORE dst l - + BYLEX
+        ZRANGESTORE dst z 0 -1 WITHSCORES
+        ZRANGESTORE dst nokey 0 -1
+        EXISTS dst
+        ZRANGESTORE dst z 10 20
+        SET s v
+        ZRANGE s 0 -1
+        ZRANGESTORE dst s 0 -1
+        "#,
+    );
+}
+
+#[test]
+fn zremrange_and_pop() {
+    diff::check(
+        r#"
+        ZADD z 1 a 2 b 3 c 4 d 5 e 6 f 7 g
+        ZREMRANGEBYRANK z 0 0
+        ZREMRANGEBYRANK z -1 -1
+        ZREMRANGEBYRANK z 10 20
+        ZREMRANGEBYRANK z a 1
+        ZRANGE z 0 -1
+        ZREMRANGEBYSCORE z (2 3
+        ZREMRANGEBYSCORE z x 3
+        ZREMRANGEBYSCORE z 100 200
+        ZREMRANGEBYSCORE nokey 0 1
+        ZADD l 0 a 0 b 0 c 0 d
+        ZREMRANGEBYLEX l [a (c
+        ZREMRANGEBYLEX l x y
+        ZREMRANGEBYLEX l - +
+        EXISTS l
+        ZRANGE z 0 -1 WITHSCORES
+        ZADD p 1 a 2 b 3 c 4 d 5 e
+        ZPOPMIN p
+        ZPOPMAX p
+        ZPOPMIN p 2
+        ZPOPMIN p 0
+        ZPOPMIN p -1
+        ZPOPMIN p x
+        ZPOPMIN p 1 2
+        ZPOPMAX p 10
+        EXISTS p
+        ZPOPMIN p
+        ZPOPMIN p 0
+        ZADD m1 1 a 2 b
+        ZADD m2 3 c
+        ZMPOP 2 nokey m1 MIN
+        ZMPOP 2 nokey m1 MAX COUNT 10
+        ZMPOP 2 m1 m2 MIN COUNT 5
+        ZMPOP 1 m2 MIN
+        ZMPOP 0 m2 MIN
+        ZMPOP -1 m2 MIN
+        ZMPOP 1 m2 FOO
+        ZMPOP 1 m2 MIN COUNT 0
+        ZMPOP 1 m2 MIN COUNT
+        ZMPOP 1 m2 MIN COUNT 1 COUNT 1
+        ZMPOP 2 m2
+        ZMPOP 5 m2 MIN
+        ZMPOP a m2 MIN
+        ZMPOP 1 m2 MIN COUNT x
+        SET s v
+        ZPOPMIN s
+        ZMPOP 1 s MIN
+        ZREMRANGEBYRANK s 0 1
+        "#,
+    );
+}
+
+#[test]
+fn set_operations() {
+    diff::check(
+        r#"
+        ZADD a 1 x 2 y 3 z
+        ZADD b 10 y 20 z 30 w
+        ZADD c inf x -inf y
+        ZUNION 2 a b
+        ZUNION 2 a b WITHSCORES
+        ZUNION 2 a b WEIGHTS 2 3 WITHSCORES
+        ZUNION 2 a b AGGREGATE MIN WITHSCORES
+        ZUNION 2 a b AGGREGATE max WITHSCORES
+        ZUNION 3 a b nokey WITHSCORES
+        ZUNION 2 a c WEIGHTS 1 1 WITHSCORES
+        ZUNION 2 c c WITHSCORES
+        ZUNION 2 c a WEIGHTS 0 1 WITHSCORES
+        ZINTER 2 a b WITHSCORES
+        ZINTER 2 a b WEIGHTS 1 -1 AGGREGATE SUM WITHSCORES
+        ZINTER 2 a nokey
+        ZINTER 2 a c WITHSCORES
+        ZDIFF 2 a b WITHSCORES
+        ZDIFF 1 a
+        ZDIFF 2 nokey a
+        ZDIFF 2 a b WEIGHTS 1 2
+        ZUNION 0 a
+        ZUNION -1 a
+        ZUNION 3 a b
+        ZUNION x a
+        ZUNION 2 a b WEIGHTS 1
+        ZUNION 2 a b WEIGHTS 1 x
+        ZUNION 2 a b AGGREGATE foo
+        ZUNION 2 a b AGGREGATE
+        ZUNION 2 a b FOO
+        ZUNIONSTORE d 2 a b
+        ZRANGE d 0 -1 WITHSCORES
+        ZUNIONSTORE d 2 a b WITHSCORES
+        ZINTERSTORE d 2 a b AGGREGATE MAX
+        ZRANGE d 0 -1 WITHSCORES
+        ZDIFFSTORE d 2 a b
+        ZRANGE d 0 -1 WITHSCORES
+        ZINTERSTORE d 2 a nokey
+        EXISTS d
+        ZUNIONSTORE d 0 a
+        ZINTERCARD 2 a b
+        ZINTERCARD 2 a b LIMIT 1
+        ZINTERCARD 2 a b LIMIT 0
+        ZINTERCARD 2 a b LIMIT -1
+        ZINTERCARD 0 a
+        ZINTERCARD 2 a b WITHSCORES
+        ZINTERCARD 3 a b
+        SET s v
+        ZUNION 2 a s
+        ZUNIONSTORE d 2 a s
+        ZINTERCARD 2 s a
+        "#,
+    );
+}
+
+#[test]
+fn randmember_scan_and_keyspace() {
+    diff::check(
+        r#"
+        ZRANDMEMBER nokey
+        ZRANDMEMBER nokey 5
+        ZADD one 1 a
+        ZRANDMEMBER one
+        ZRANDMEMBER one 1
+        ZRANDMEMBER one 1 WITHSCORES
+        ZRANDMEMBER one -3 WITHSCORES
+        ZRANDMEMBER one 0
+        ZRANDMEMBER one 1 FOO
+        ZRANDMEMBER one 1 WITHSCORES x
+        ZRANDMEMBER one x
+        ZRANDMEMBER one -9223372036854775808
+        ZRANDMEMBER one -9223372036854775807 WITHSCORES
+        ZADD z 1 a 2.5 b 3 c
+        ZSCAN z 0
+        ZSCAN z 0 MATCH a*
+        ZSCAN z 0 COUNT 0
+        ZSCAN z x
+        ZSCAN z 0 FOO
+        ZSCAN nokey 0
+        SET s v
+        ZSCAN s 0
+        ZRANDMEMBER s
+        TYPE z
+        DEL one
+        SCAN 0 TYPE zset
+        COPY z z2
+        ZRANGE z2 0 -1 WITHSCORES
+        RENAME z2 z3
+        ZRANGE z3 0 -1 WITHSCORES
+        MOVE z3 1
+        SELECT 1
+        ZRANGE z3 0 -1 WITHSCORES
+        "#,
+    );
+}
+
+#[test]
+fn resp3_replies() {
+    diff::check(
+        r#"
+        HELLO 3
+        ZADD z 1 a 2.5 b inf c
+        ZSCORE z b
+        ZMSCORE z a nosuch
+        ZINCRBY z 1 a
+        ZADD z INCR 1 a
+        ZRANGE z 0 -1 WITHSCORES
+        ZRANGE z 0 -1
+        ZRANGEBYSCORE z -inf +inf WITHSCORES
+        ZUNION 1 z WITHSCORES
+        ZPOPMIN z
+        ZPOPMIN z 1
+        ZPOPMAX z 5
+        ZADD m 1 a
+        ZMPOP 1 m MIN
+        ZADD one 1 a
+        ZRANDMEMBER one 1 WITHSCORES
+        ZSCAN one 0
+        "#,
+    );
+}
+
+#[test]
+fn encodings_and_digest() {
+    diff::check(
+        r#"
+        ZADD z 1 a
+        OBJECT ENCODING z
+        ZADD long 1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+        OBJECT ENCODING long
+        CONFIG SET zset-max-listpack-entries 3
+        ZADD z 2 b 3 c
+        OBJECT ENCODING z
+        ZADD z 4 d
+        OBJECT ENCODING z
+        ZREM z a b c
+        OBJECT ENCODING z
+        ZADD hint 1 a 2 b 3 c 4 d
+        OBJECT ENCODING hint
+        ZADD dup 1 a 1 a 1 a 1 a
+        OBJECT ENCODING dup
+        ZUNIONSTORE small 1 z
+        OBJECT ENCODING small
+        ZUNIONSTORE big 1 hint
+        OBJECT ENCODING big
+        ZRANGESTORE rs hint 0 1
+        OBJECT ENCODING rs
+        ZADD q 1.1 a -0 b 1e300 c inf d -inf e 3 "123"
+        DEBUG DIGEST-VALUE q
+        DEBUG DIGEST-VALUE hint
+        EXPIRE hint 1000
+        DEBUG DIGEST
+        "#,
+    );
+}
