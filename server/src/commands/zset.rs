@@ -111,7 +111,7 @@ fn delete_if_empty(ctx: &mut ExecCtx, key: &[u8]) -> CmdResult {
 
 /// Replies with (member, score) pairs as Redis's zrange result handler does: flat in
 /// RESP2, an array of [member, double] pairs in RESP3 when scores are included.
-pub(crate) fn reply_entries<'a>(out: &mut ReplyWriter, items: &[(f64, &'a [u8])], withscores: bool) {
+pub(crate) fn reply_entries(out: &mut ReplyWriter, items: &[(f64, &[u8])], withscores: bool) {
     let nested = withscores && out.resp() == Resp::V3;
     out.array(if withscores && !nested { items.len() * 2 } else { items.len() });
     for (s, m) in items {
@@ -198,13 +198,13 @@ fn zadd_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, mut f
         args.next();
     }
     let rest = args.rest().to_vec();
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(ArgError::Syntax.into());
     }
     if flags & NX != 0 && flags & XX != 0 {
         return Err(CommandError::err("XX and NX options at the same time are not compatible"));
     }
-    if (flags & GT != 0 && flags & NX != 0) || (flags & LT != 0 && flags & NX != 0) || (flags & GT != 0 && flags & LT != 0) {
+    if (flags & (GT | LT) != 0 && flags & NX != 0) || (flags & GT != 0 && flags & LT != 0) {
         return Err(CommandError::err("GT, LT, and/or NX options at the same time are not compatible"));
     }
     if flags & INCR != 0 && rest.len() > 2 {
@@ -582,7 +582,7 @@ fn zrandmember(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> Cmd
     if l == i64::MIN && !withscores {
         return Err(CommandError::err("value is out of range, value must between -9223372036854775807 and 9223372036854775807"));
     }
-    if l == i64::MIN || (withscores && (l < -(i64::MAX / 2) || l > i64::MAX / 2)) {
+    if l == i64::MIN || (withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l)) {
         return Err(CommandError::err("value is out of range"));
     }
     let Some(z) = read(ctx, &key)? else {

@@ -163,7 +163,6 @@ pub const DOCS: &[(&str, Doc)] = &[
                 integer("count"),
             ]).token("LIMIT").opt(),
         ],
-        ..Doc::DEFAULT
     }),
     ("zrevrangebyscore", Doc {
         summary: "Return a range of members in a sorted set, by score, with scores ordered from high to low",
@@ -184,7 +183,6 @@ pub const DOCS: &[(&str, Doc)] = &[
                 integer("count"),
             ]).token("LIMIT").opt(),
         ],
-        ..Doc::DEFAULT
     }),
     ("zrangebylex", Doc {
         summary: "Return a range of members in a sorted set, by lexicographical range",
