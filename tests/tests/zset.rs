@@ -421,3 +421,20 @@ fn random_model_matches_redis() {
     script.push_str("DEBUG DIGEST\nDEBUG DIGEST-VALUE k1 k2 k3\n");
     pair.check(&script);
 }
+
+/// ZRANDMEMBER's replies are random: check their shape and membership instead of bytes.
+#[test]
+fn randmember_properties() {
+    let s = rhodium_it::TestServer::start(&[]);
+    let mut c = s.raw();
+    let run = |c: &mut rhodium_it::raw::RawConn, line: &str| String::from_utf8_lossy(&c.cmd_bytes(&diff::split(line)).unwrap()).into_owned();
+    run(&mut c, "ZADD z 1 a 2 b 3 c");
+    let r = run(&mut c, "ZRANDMEMBER z 10");
+    assert!(r.starts_with("*3\r\n") && r.contains("$1\r\na\r\n") && r.contains("$1\r\nb\r\n") && r.contains("$1\r\nc\r\n"), "{r}");
+    let r = run(&mut c, "ZRANDMEMBER z -7 WITHSCORES");
+    assert!(r.starts_with("*14\r\n"), "{r}");
+    let r = run(&mut c, "ZRANDMEMBER z 2 WITHSCORES");
+    assert!(r.starts_with("*4\r\n"), "{r}");
+    let one = run(&mut c, "ZRANDMEMBER z");
+    assert!(["$1\r\na\r\n", "$1\r\nb\r\n", "$1\r\nc\r\n"].contains(&one.as_str()), "{one}");
+}

@@ -590,10 +590,25 @@ fn zrandmember(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> Cmd
         return Ok(());
     };
     let mut rng = rand::thread_rng();
-    let picks: Vec<usize> = if l < 0 {
-        let n = l.unsigned_abs() as usize;
-        (0..n).map(|_| rng.gen_range(0..z.len())).collect()
-    } else {
+    if l < 0 {
+        // Repeats allowed: streamed, so nothing but the reply grows with the count.
+        let n = usize::try_from(l.unsigned_abs()).unwrap_or(usize::MAX);
+        let nested = withscores && out.resp() == Resp::V3;
+        out.array(if withscores && !nested { n.saturating_mul(2) } else { n });
+        for _ in 0..n {
+            if let Some((s, m)) = z.get(rng.gen_range(0..z.len())) {
+                if nested {
+                    out.array(2);
+                }
+                out.bulk(m);
+                if withscores {
+                    out.double(s);
+                }
+            }
+        }
+        return Ok(());
+    }
+    let picks: Vec<usize> = {
         let n = (l as usize).min(z.len());
         let mut all: Vec<usize> = (0..z.len()).collect();
         for i in 0..n {
