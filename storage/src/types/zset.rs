@@ -26,6 +26,8 @@ pub fn cmp_entry(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -
 pub struct ZSet {
     chunks: Vec<Vec<Entry>>,
     len: usize,
+    /// Sum of member lengths, so memory accounting is O(1).
+    member_bytes: usize,
     /// Member → score; present exactly when the encoding is `skiplist`.
     dict: Option<HashMap<Box<[u8]>, f64>>,
 }
@@ -117,6 +119,7 @@ impl ZSet {
             self.chunks.insert(ci + 1, tail);
         }
         self.len += 1;
+        self.member_bytes += member.len();
         if let Some(d) = &mut self.dict {
             d.insert(member.into(), score);
         }
@@ -129,6 +132,7 @@ impl ZSet {
             self.chunks.remove(ci);
         }
         self.len -= 1;
+        self.member_bytes -= e.1.len();
         if let Some(d) = &mut self.dict {
             d.remove(&e.1);
         }
@@ -240,6 +244,7 @@ impl ZSet {
             }
         }
         self.len -= removed.len();
+        self.member_bytes -= removed.iter().map(|(_, m)| m.len()).sum::<usize>();
         if let Some(d) = &mut self.dict {
             for (_, m) in &removed {
                 d.remove(m);
@@ -250,7 +255,7 @@ impl ZSet {
 
     /// Heap bytes owned (memory accounting; an estimate).
     pub fn heap_size(&self) -> usize {
-        let entries: usize = self.iter().map(|(_, m)| m.len() + std::mem::size_of::<Entry>()).sum();
+        let entries = self.member_bytes + self.len * std::mem::size_of::<Entry>();
         let dict = self.dict.as_ref().map_or(0, |d| d.capacity() * (std::mem::size_of::<(Box<[u8]>, f64)>() + 1) + entries);
         std::mem::size_of::<ZSet>() + entries + dict
     }
