@@ -438,3 +438,48 @@ fn randmember_properties() {
     let one = run(&mut c, "ZRANDMEMBER z");
     assert!(["$1\r\na\r\n", "$1\r\nb\r\n", "$1\r\nc\r\n"].contains(&one.as_str()), "{one}");
 }
+
+#[test]
+fn more_edge_cases() {
+    diff::check(
+        r#"
+        SET s v
+        ZADD s nan a
+        ZADD s XX 1 a
+        ZADD z XX INCR 1 new
+        ZADD z INCR 1 new
+        ZADD z GT INCR 1 new
+        ZADD z LT INCR 1 new
+        ZADD z 1 "" 2 " "
+        ZRANGE z 0 -1 WITHSCORES
+        ZUNION 9999999999 a
+        ZINTERCARD 9999999999 a
+        ZMPOP 9999999999 a MIN
+        ZUNIONSTORE d 9999999999 a
+        ZADD c 1 x 2 y
+        ZINTER 2 c c WEIGHTS 2 3 WITHSCORES
+        ZINTERSTORE c 2 c c AGGREGATE MAX
+        ZRANGE c 0 -1 WITHSCORES
+        ZRANGESTORE c c 0 0
+        ZRANGE c 0 -1 WITHSCORES
+        ZCOUNT z " 1" 2
+        ZCOUNT z 0x10 2
+        ZCOUNT z 1e1 +inf
+        ZCOUNT z -inf inf
+        ZCOUNT z (-inf (+inf
+        ZCOUNT z nan 1
+        ZCOUNT z (nan 1
+        ZADD z 0x10 hex
+        ZADD z " 5" sp
+        ZADD z "" empty
+        ZADD z 1e400 huge
+        ZADD z -1e400 huge
+        ZADD z 1e-400 tiny
+        ZADD z 0e5 zero
+        ZADD z -INF ninf
+        ZADD z 0x1p3 hexp
+        ZRANGE z 0 -1 WITHSCORES
+        ZUNION 1 z WEIGHTS 1e400
+        "#,
+    );
+}

@@ -127,7 +127,23 @@ pub(crate) fn reply_entries(out: &mut ReplyWriter, items: &[(f64, &[u8])], withs
 
 /// Redis's `getDoubleFromObject` for scores: strtod over the whole string, no NaN.
 fn parse_score(a: &[u8]) -> Result<f64, CommandError> {
-    parse_f64(a).ok_or_else(|| ArgError::NotFloat.into())
+    parse_double(a).ok_or_else(|| ArgError::NotFloat.into())
+}
+
+/// A double as `getDoubleFromObject` reads it, hexadecimal forms included.
+pub(crate) fn parse_double(a: &[u8]) -> Option<f64> {
+    let v = parse_f64(a).or_else(|| range::parse_hex_f64(a))?;
+    // strtod's ERANGE (overflow to ±inf, underflow to 0) is an error for Redis.
+    let body = a.strip_prefix(b"-").or_else(|| a.strip_prefix(b"+")).unwrap_or(a);
+    if v.is_infinite() && !body.get(..3).is_some_and(|p| p.eq_ignore_ascii_case(b"inf")) {
+        return None;
+    }
+    let hex = body.len() > 1 && body[1].eq_ignore_ascii_case(&b'x');
+    let mantissa = body.iter().skip(if hex { 2 } else { 0 }).take_while(|c| !(if hex { c.eq_ignore_ascii_case(&b'p') } else { c.eq_ignore_ascii_case(&b'e') }));
+    if v == 0.0 && mantissa.clone().any(|c| c.is_ascii_hexdigit() && *c != b'0') {
+        return None;
+    }
+    Some(v)
 }
 
 // ZADD input flags (Redis's ZADD_IN_*).

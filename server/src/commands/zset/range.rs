@@ -26,7 +26,16 @@ fn bound(a: &[u8]) -> Option<(f64, bool)> {
         Some(b'(') => (true, &a[1..]),
         _ => (false, a),
     };
-    let v = if rest.is_empty() { 0.0 } else { parse_f64(rest)? };
+    // strtod skips leading whitespace, but converting nothing leaves the end pointer at
+    // the start, so only the empty string reads as 0.
+    let trimmed = rest.trim_ascii_start();
+    let v = if rest.is_empty() {
+        0.0
+    } else if trimmed.is_empty() {
+        return None;
+    } else {
+        parse_f64(trimmed).or_else(|| parse_hex_f64(trimmed))?
+    };
     (!v.is_nan()).then_some((v, ex))
 }
 
@@ -223,4 +232,44 @@ fn apply_limit(span: Range<usize>, len: usize, offset: i64, limit: i64, reverse:
     } else {
         span.start + off..span.start + off + n
     }
+}
+
+/// C's strtod for hexadecimal input (`0x1.8p3`), which Redis accepts wherever it reads a
+/// double with strtod; `None` unless the whole string is consumed.
+pub fn parse_hex_f64(a: &[u8]) -> Option<f64> {
+    let (neg, rest) = match a.first() {
+        Some(b'-') => (true, &a[1..]),
+        Some(b'+') => (false, &a[1..]),
+        _ => (false, a),
+    };
+    let rest = rest.strip_prefix(b"0x").or_else(|| rest.strip_prefix(b"0X"))?;
+    let (mut mant, mut exp, mut digits, mut seen_dot) = (0f64, 0i64, 0usize, false);
+    let mut i = 0;
+    while i < rest.len() {
+        let c = rest[i];
+        if c == b'.' && !seen_dot {
+            seen_dot = true;
+        } else if let Some(d) = (c as char).to_digit(16) {
+            mant = mant * 16.0 + f64::from(d);
+            digits += 1;
+            if seen_dot {
+                exp -= 4;
+            }
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    if digits == 0 {
+        return None;
+    }
+    if i < rest.len() {
+        if rest[i] != b'p' && rest[i] != b'P' {
+            return None;
+        }
+        let e = parse_i64(&rest[i + 1..]).filter(|_| rest.len() > i + 1 && rest[i + 1..].iter().all(|c| c.is_ascii_digit() || *c == b'-' || *c == b'+'))?;
+        exp = exp.saturating_add(e.clamp(-100_000, 100_000));
+    }
+    let v = mant * 2f64.powi(exp.clamp(-100_000, 100_000) as i32);
+    Some(if neg { -v } else { v })
 }

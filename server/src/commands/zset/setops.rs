@@ -75,7 +75,7 @@ fn generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, op: Op, st
         let a = &argv[j];
         if op != Op::Diff && !card_only && remaining > setnum && a.eq_ignore_ascii_case(b"weights") {
             for (i, src) in srcs.iter_mut().enumerate() {
-                src.weight = rhodium_protocol::number::parse_f64(&argv[j + 1 + i]).ok_or_else(|| CommandError::err("weight value is not a float"))?;
+                src.weight = super::parse_double(&argv[j + 1 + i]).ok_or_else(|| CommandError::err("weight value is not a float"))?;
             }
             j += 1 + setnum;
         } else if op != Op::Diff && !card_only && remaining >= 2 && a.eq_ignore_ascii_case(b"aggregate") {
