@@ -483,3 +483,32 @@ fn more_edge_cases() {
         "#,
     );
 }
+
+/// Lex ranges and rank ranges on a skiplist-encoded set of equal scores.
+#[test]
+fn lex_ranges_on_skiplist() {
+    let mut script = String::from("CONFIG SET zset-max-listpack-entries 4\n");
+    for i in 0..300 {
+        script.push_str(&format!("ZADD l 0 m{i:03}\n"));
+    }
+    script.push_str(
+        r#"
+        OBJECT ENCODING l
+        ZLEXCOUNT l [m100 (m200
+        ZRANGEBYLEX l (m050 [m060
+        ZREVRANGEBYLEX l [m060 (m050 LIMIT 2 3
+        ZRANGE l [m290 + BYLEX LIMIT 1 100
+        ZRANGE l 250 260 WITHSCORES
+        ZRANGE l 5 -290 REV
+        ZRANK l m299
+        ZREVRANK l m000
+        ZREMRANGEBYLEX l [m100 (m150
+        ZREMRANGEBYRANK l 10 19
+        ZCARD l
+        ZRANGE l 95 105
+        ZPOPMAX l 3
+        DEBUG DIGEST-VALUE l
+        "#,
+    );
+    diff::check(&script);
+}
