@@ -35,6 +35,7 @@ fn type_code(value: &Value) -> u32 {
         Value::List(_) => 1,
         Value::Hash(_) => 4,
         Value::Set(_) => 2,
+        Value::ZSet(_) => 3,
     }
 }
 
@@ -62,6 +63,15 @@ pub fn mix_value(digest: &mut Digest20, value: &Value, has_expire: bool) {
         Value::Set(s) => {
             for m in s.iter() {
                 xor_digest(digest, &m);
+            }
+        }
+        Value::ZSet(z) => {
+            // Each element digests as mix(member) then mix("%.17g" score), XORed in.
+            for (score, member) in z.iter() {
+                let mut ele = [0u8; 20];
+                mix_digest(&mut ele, member);
+                mix_digest(&mut ele, rhodium_protocol::number::format_f64_17g(score).as_bytes());
+                xor_digest(digest, &ele);
             }
         }
     }

@@ -27,6 +27,8 @@ pub enum Value {
     Hash(Box<crate::types::hash::Hash>),
     /// A set (`intset` or `hashtable` encoding).
     Set(Box<crate::types::set::SetValue>),
+    /// A sorted set (`listpack` or `skiplist` encoding).
+    ZSet(Box<crate::types::zset::ZSet>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
@@ -97,6 +99,7 @@ impl Value {
             Value::List(_) => ValueType::List,
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -113,6 +116,7 @@ impl Value {
             Value::List(_) => "quicklist",
             Value::Hash(h) => h.encoding_name(),
             Value::Set(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -126,9 +130,7 @@ impl Value {
             Value::Inline { len, data } => Some(Cow::Borrowed(&data[..*len as usize])),
             Value::Emb(b) => Some(Cow::Borrowed(b)),
             Value::Raw(v) => Some(Cow::Borrowed(v.as_slice())),
-            Value::List(_) => None,
-            Value::Hash(_) => None,
-            _ => None,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => None,
         }
     }
 
@@ -142,9 +144,7 @@ impl Value {
             Value::Inline { len, .. } => Some(*len as usize),
             Value::Emb(b) => Some(b.len()),
             Value::Raw(v) => Some(v.len()),
-            Value::List(_) => None,
-            Value::Hash(_) => None,
-            _ => None,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => None,
         }
     }
 
@@ -157,6 +157,7 @@ impl Value {
             Value::List(l) => l.heap_size(),
             Value::Hash(h) => h.heap_size(),
             Value::Set(s) => s.heap_size() + std::mem::size_of::<crate::types::set::SetValue>(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 }

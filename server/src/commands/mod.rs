@@ -20,3 +20,4 @@ pub mod object;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod zset;

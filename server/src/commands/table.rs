@@ -22,6 +22,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::config::specs,
     super::hash::specs,
     super::set::specs,
+    super::zset::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

@@ -5,3 +5,4 @@ pub mod set;
 pub mod string;
 pub mod list;
 pub mod hash;
+pub mod zset;
