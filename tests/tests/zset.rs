@@ -512,3 +512,27 @@ fn lex_ranges_on_skiplist() {
     );
     diff::check(&script);
 }
+
+#[test]
+fn plain_sets_are_inputs_with_score_one() {
+    diff::check(
+        r#"
+        SADD ints 3 1 2
+        SADD s a b 3
+        ZADD z 5 a 2.5 x
+        ZUNION 2 s z WITHSCORES
+        ZUNION 2 ints z WEIGHTS 2 1 WITHSCORES
+        ZINTER 2 s z WITHSCORES
+        ZINTER 2 s z AGGREGATE MAX WITHSCORES
+        ZDIFF 2 z s WITHSCORES
+        ZINTERCARD 2 s z
+        ZUNIONSTORE d 2 ints s
+        ZRANGE d 0 -1 WITHSCORES
+        OBJECT ENCODING d
+        ZINTERSTORE d2 1 ints
+        ZRANGE d2 0 -1 WITHSCORES
+        SET str v
+        ZUNION 2 s str
+        "#,
+    );
+}

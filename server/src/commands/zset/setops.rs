@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use rhodium_protocol::{ArgError, Args, ReplyWriter};
 use rhodium_storage::types::zset::{cmp_entry, ZSet};
 
-use super::{read, reply_entries, store_result};
+use rhodium_storage::{OpError, Value};
+
+use super::{reply_entries, store_result};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
 
@@ -50,6 +52,24 @@ impl Src {
     }
 }
 
+/// An input of ZUNION/ZINTER/ZDIFF: a sorted set, or a plain set whose members all
+/// score 1 (as Redis's `zuiInitIterator` reads sets); anything else is WRONGTYPE.
+fn read_input(ctx: &mut ExecCtx, key: &[u8]) -> Result<Option<ZSet>, CommandError> {
+    match ctx.lookup_read(key)? {
+        None => Ok(None),
+        Some(Value::ZSet(z)) => Ok(Some((**z).clone())),
+        Some(Value::Set(set)) => {
+            // A working copy only: no encoding limits apply to it.
+            let mut z = ZSet::with_hint(set.len(), 0, usize::MAX, usize::MAX);
+            for m in set.iter() {
+                z.insert(1.0, &m, usize::MAX, usize::MAX);
+            }
+            Ok(Some(z))
+        }
+        Some(_) => Err(OpError::WrongType.into()),
+    }
+}
+
 fn generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, op: Op, store: bool, card_only: bool) -> CmdResult {
     let argv = args.argv().to_vec();
     let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
@@ -65,8 +85,7 @@ fn generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, op: Op, st
     let setnum = setnum as usize;
     let mut srcs = Vec::with_capacity(setnum);
     for key in &argv[numkeys_idx + 1..numkeys_idx + 1 + setnum] {
-        let set = read(ctx, key)?.cloned();
-        srcs.push(Src { set, weight: 1.0 });
+        srcs.push(Src { set: read_input(ctx, key)?, weight: 1.0 });
     }
     let (mut how, mut withscores, mut limit) = (Aggregate::Sum, false, 0usize);
     let mut j = numkeys_idx + 1 + setnum;
