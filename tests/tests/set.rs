@@ -336,13 +336,13 @@ fn random_replies_have_their_properties() {
 fn seeded_random_operations_match_redis() {
     let Some(p) = diff::Pair::start(&["--set-max-intset-entries", "8"]) else { return };
     let (mut a, mut b) = (p.ours.raw(), p.theirs.raw());
-    let mut seed: u64 = 0x5eed_0f_5e75;
+    let mut seed: u64 = 0x5e_ed0f_5e75;
     let mut next = |n: u64| {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (seed >> 33) % n
     };
     let keys = ["k1", "k2", "k3", "k4"];
-    let member = |r: u64| if r % 4 == 0 { format!("s{}", r % 7) } else { (r % 13).to_string() };
+    let member = |r: u64| if r.is_multiple_of(4) { format!("s{}", r % 7) } else { (r % 13).to_string() };
     for _ in 0..600 {
         let k = keys[next(4) as usize];
         let k2 = keys[next(4) as usize];
