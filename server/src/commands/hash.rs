@@ -365,9 +365,6 @@ fn hrandfield(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdR
     Ok(())
 }
 
-/// Default COUNT of the SCAN family.
-const SCAN_DEFAULT_COUNT: usize = 10;
-
 fn hscan(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     let key = args.next_arg()?;
     let cursor = args.next_arg()?;
@@ -378,23 +375,7 @@ fn hscan(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
         out.array(0);
         return Ok(());
     }
-    let mut count = SCAN_DEFAULT_COUNT;
-    let mut pattern: Option<Bytes> = None;
-    while let Some(opt) = args.next() {
-        let more = args.remaining() >= 1;
-        if opt.eq_ignore_ascii_case(b"count") && more {
-            let n = args.next_i64()?;
-            if n < 1 {
-                return Err(ArgError::Syntax.into());
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt.eq_ignore_ascii_case(b"match") && more {
-            let p = args.next_arg()?;
-            pattern = if p.as_ref() == b"*" { None } else { Some(p) };
-        } else {
-            return Err(ArgError::Syntax.into());
-        }
-    }
+    let super::keyspace::ScanOptions { count, pattern, .. } = super::keyspace::ScanOptions::parse(args, false)?;
     // Looked up once above (hit/miss counted there); this read only borrows it again.
     let Some(Value::Hash(h)) = ctx.keys.get(ctx.db, &key)? else { return Ok(()) };
     let mut found: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();

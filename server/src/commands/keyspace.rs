@@ -363,6 +363,40 @@ fn keys(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
     Ok(())
 }
 
+/// The options of SCAN, HSCAN, SSCAN and ZSCAN (Redis's `scanGenericCommand`).
+pub(crate) struct ScanOptions {
+    pub count: usize,
+    /// None for no pattern or `*` (everything matches).
+    pub pattern: Option<Bytes>,
+    /// SCAN's TYPE filter.
+    pub type_name: Option<Bytes>,
+}
+
+impl ScanOptions {
+    /// Parses `[MATCH p] [COUNT n]` (and `[TYPE t]` when `with_type`, for SCAN itself).
+    pub(crate) fn parse(args: &mut Args, with_type: bool) -> Result<ScanOptions, CommandError> {
+        let mut o = ScanOptions { count: SCAN_DEFAULT_COUNT, pattern: None, type_name: None };
+        while let Some(opt) = args.next() {
+            let more = args.remaining() >= 1;
+            if opt.eq_ignore_ascii_case(b"count") && more {
+                let n = args.next_i64()?;
+                if n < 1 {
+                    return Err(rhodium_protocol::ArgError::Syntax.into());
+                }
+                o.count = usize::try_from(n).unwrap_or(usize::MAX);
+            } else if opt.eq_ignore_ascii_case(b"match") && more {
+                let p = args.next_arg()?;
+                o.pattern = if p.as_ref() == b"*" { None } else { Some(p) };
+            } else if with_type && opt.eq_ignore_ascii_case(b"type") && more {
+                o.type_name = Some(args.next_arg()?);
+            } else {
+                return Err(rhodium_protocol::ArgError::Syntax.into());
+            }
+        }
+        Ok(o)
+    }
+}
+
 /// Parses a SCAN cursor as Redis does with `strtoul`: an optional sign (a negative value
 /// wraps), decimal digits, nothing else; an empty string is cursor 0.
 pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
@@ -388,26 +422,7 @@ pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
 fn scan(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     let cursor = args.next_arg()?;
     let cursor = parse_cursor(&cursor).ok_or_else(|| CommandError::err("invalid cursor"))?;
-    let mut count = SCAN_DEFAULT_COUNT;
-    let mut pattern: Option<Bytes> = None;
-    let mut type_name: Option<Bytes> = None;
-    while let Some(opt) = args.next() {
-        let more = args.remaining() >= 1;
-        if opt.eq_ignore_ascii_case(b"count") && more {
-            let n = args.next_i64()?;
-            if n < 1 {
-                return Err(rhodium_protocol::ArgError::Syntax.into());
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt.eq_ignore_ascii_case(b"match") && more {
-            let p = args.next_arg()?;
-            pattern = if p.as_ref() == b"*" { None } else { Some(p) };
-        } else if opt.eq_ignore_ascii_case(b"type") && more {
-            type_name = Some(args.next_arg()?);
-        } else {
-            return Err(rhodium_protocol::ArgError::Syntax.into());
-        }
-    }
+    let ScanOptions { count, pattern, type_name } = ScanOptions::parse(args, true)?;
     let now = ctx.now;
     let mut found: Vec<Vec<u8>> = Vec::new();
     let mut expired: Vec<Vec<u8>> = Vec::new();

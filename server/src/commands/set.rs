@@ -563,23 +563,7 @@ fn sscan(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
         out.array(0);
         return Ok(());
     };
-    let mut count = 10usize;
-    let mut pattern: Option<Bytes> = None;
-    while let Some(opt) = args.next() {
-        let more = args.remaining() >= 1;
-        if opt.eq_ignore_ascii_case(b"count") && more {
-            let n = args.next_i64()?;
-            if n < 1 {
-                return Err(ArgError::Syntax.into());
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt.eq_ignore_ascii_case(b"match") && more {
-            let p = args.next_arg()?;
-            pattern = if p.as_ref() == b"*" { None } else { Some(p) };
-        } else {
-            return Err(ArgError::Syntax.into());
-        }
-    }
+    let super::keyspace::ScanOptions { count, pattern, .. } = super::keyspace::ScanOptions::parse(args, false)?;
     let mut found: Vec<Vec<u8>> = Vec::new();
     let next = match set {
         // Small encodings come back whole, with cursor 0, as in Redis.

@@ -1,7 +1,6 @@
 //! Sorted set commands (Redis's `t_zset.c`), without the blocking ones: parsing and
 //! replies here, the structure in `rhodium_storage::types::zset`.
 
-use bytes::Bytes;
 use rhodium_protocol::number::parse_f64;
 use rhodium_protocol::{ArgError, Args, ReplyWriter, Resp};
 use rhodium_storage::keyspace::SetExpiry;
@@ -643,23 +642,7 @@ fn zscan(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
     let key = args.next_arg()?;
     let cursor = args.next_arg()?;
     let cursor = super::keyspace::parse_cursor(&cursor).ok_or_else(|| CommandError::err("invalid cursor"))?;
-    let mut count = 10usize;
-    let mut pattern: Option<Bytes> = None;
-    while let Some(opt) = args.next() {
-        let more = args.remaining() >= 1;
-        if opt.eq_ignore_ascii_case(b"count") && more {
-            let n = args.next_i64()?;
-            if n < 1 {
-                return Err(ArgError::Syntax.into());
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if opt.eq_ignore_ascii_case(b"match") && more {
-            let p = args.next_arg()?;
-            pattern = if p.as_ref() == b"*" { None } else { Some(p) };
-        } else {
-            return Err(ArgError::Syntax.into());
-        }
-    }
+    let super::keyspace::ScanOptions { count, pattern, .. } = super::keyspace::ScanOptions::parse(args, false)?;
     let Some(z) = read(ctx, &key)? else {
         out.array(2);
         out.bulk(b"0");
