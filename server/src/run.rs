@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::log::{self, Level};
+use crate::log;
 use crate::net::listener;
 use crate::state::{Server, ShutdownKind};
 use crate::{log_notice, log_warning};
@@ -148,9 +148,4 @@ fn logo(port: u16) -> String {
         port,
         std::process::id()
     )
-}
-
-/// Log level helper for callers that hold a [`Level`].
-pub fn log_at(level: Level, msg: &str) {
-    log::log(level, msg)
 }

@@ -135,11 +135,6 @@ impl Stripe {
         self.expires = HashMap::default();
     }
 
-    /// Volatile keys of this stripe with their expiry (for the active expiry cycle).
-    pub fn volatile_keys(&self) -> impl Iterator<Item = (&[u8], UnixMillis)> {
-        self.expires.iter().map(|(k, at)| (k.as_bytes(), *at))
-    }
-
     /// Active expiry sampling: looks at up to `n` volatile keys starting at position
     /// `offset` of the expires map's iteration order, removes those past `now` (calling
     /// `on_delete` for each while the stripe is still locked) and returns how many keys it
