@@ -69,6 +69,8 @@ pub struct Server {
     pub debug: DebugKnobs,
     /// CLIENT PAUSE in effect, if any.
     pub pause: Mutex<Option<Pause>>,
+    /// True while `pause` may hold a pause (see [`Server::maybe_paused`]).
+    pause_set: AtomicBool,
     /// Wakes paused clients when CLIENT UNPAUSE ends a pause early.
     pub pause_notify: tokio::sync::Notify,
     /// Replication ids reported by INFO (40 hex characters each).
@@ -133,6 +135,7 @@ impl Server {
             active_expire_enabled: AtomicBool::new(true),
             debug: DebugKnobs::default(),
             pause: Mutex::new(None),
+            pause_set: AtomicBool::new(false),
             pause_notify: tokio::sync::Notify::new(),
             replid: Mutex::new(random_hex(40)),
             lastsave_secs: AtomicI64::new(rhodium_storage::clock::now_ms() / 1000),
@@ -179,11 +182,19 @@ impl Server {
             Some(old) => Pause { end_ms: old.end_ms.max(end_ms), all: old.all || all },
             None => Pause { end_ms, all },
         });
+        self.pause_set.store(true, Ordering::Release);
+    }
+
+    /// Cheap check for the hot path: false when no CLIENT PAUSE has been set since the
+    /// last one ended, so commands need not take the pause lock.
+    pub fn maybe_paused(&self) -> bool {
+        self.pause_set.load(Ordering::Acquire)
     }
 
     /// Ends any CLIENT PAUSE and wakes the clients waiting on it.
     pub fn unpause_clients(&self) {
         *self.pause.lock() = None;
+        self.pause_set.store(false, Ordering::Release);
         self.pause_notify.notify_waiters();
     }
 
@@ -194,6 +205,7 @@ impl Server {
             Some(x) if x.end_ms > now_ms => Some(x),
             Some(_) => {
                 *p = None;
+                self.pause_set.store(false, Ordering::Release);
                 None
             }
             None => None,

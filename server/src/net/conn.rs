@@ -61,7 +61,6 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                             break;
                         }
                     }
-                    handle.last_interaction_ms.store(rhodium_storage::clock::now_ms(), Ordering::Relaxed);
                     *handle.last_cmd.lock() = resolved.map(|r| r.fullname).unwrap_or("NULL");
                     out.set_resp(client.resp);
                     let mark = out.len();
@@ -111,6 +110,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
 /// (every command under ALL; writes and may-replicate commands under WRITE), as Redis
 /// postpones paused clients. Returns when the pause ends, is lifted, or the client is killed.
 async fn wait_while_paused(server: &Server, handle: &ClientHandle, spec: &CommandSpec) {
+    if !server.maybe_paused() {
+        return;
+    }
     loop {
         // Registered before the check so an UNPAUSE between the two is not missed.
         let unpaused = server.pause_notify.notified();
