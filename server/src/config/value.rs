@@ -13,7 +13,17 @@ pub fn parse_memory(s: &str) -> Option<i64> {
     };
     let split = digits_and_unit.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits_and_unit.len());
     let (digits, unit) = digits_and_unit.split_at(split);
-    let mul: i64 = match unit.to_ascii_lowercase().as_str() {
+    let mul = i64::from(unit_multiplier(unit)?);
+    // Redis's strtoll of an empty digit string yields 0 (`maxmemory kb` is 0).
+    let n: i64 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let v = n.checked_mul(mul)?;
+    Some(if neg { -v } else { v })
+}
+
+/// The factor of a memory unit as Redis reads them: `k`=1000, `kb`=1024, ... `gb`; case
+/// insensitive; no unit means bytes.
+fn unit_multiplier(unit: &str) -> Option<u32> {
+    Some(match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" => 1000,
         "kb" => 1024,
@@ -22,11 +32,7 @@ pub fn parse_memory(s: &str) -> Option<i64> {
         "g" => 1_000_000_000,
         "gb" => 1 << 30,
         _ => return None,
-    };
-    // Redis's strtoll of an empty digit string yields 0 (`maxmemory kb` is 0).
-    let n: i64 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
-    let v = n.checked_mul(mul)?;
-    Some(if neg { -v } else { v })
+    })
 }
 
 /// Unsigned variant (`memtoull`): no sign allowed.
@@ -36,16 +42,7 @@ fn parse_memory_unsigned(s: &str) -> Option<i128> {
     }
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
-    let mul: u128 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1_000_000,
-        "mb" => 1 << 20,
-        "g" => 1_000_000_000,
-        "gb" => 1 << 30,
-        _ => return None,
-    };
+    let mul = u128::from(unit_multiplier(unit)?);
     let n: u64 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
     let v = u128::from(n).checked_mul(mul)?;
     if v > u128::from(u64::MAX) {
