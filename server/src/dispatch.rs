@@ -100,7 +100,14 @@ fn unknown_command(argv: &[Bytes]) -> String {
 
 /// Runs one request and writes its reply.
 pub fn execute(server: &Server, client: &mut ClientState, argv: Argv, out: &mut ReplyWriter) {
-    let resolved = match server.table.lookup(&argv) {
+    let lookup = server.table.lookup(&argv);
+    execute_looked_up(server, client, argv, lookup, out);
+}
+
+/// Runs one request whose command the caller already looked up (the connection loop
+/// needs it before dispatch for CLIENT PAUSE and CLIENT LIST's `cmd`).
+pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) {
+    let resolved = match lookup {
         Lookup::Found(r) => r,
         Lookup::Unknown => {
             reject(server, out, &unknown_command(&argv));

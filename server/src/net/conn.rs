@@ -50,7 +50,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
             let limits = Limits { max_bulk_len, authenticated: client.authenticated };
             match parser.next(&mut rbuf, &limits) {
                 Ok(Some(argv)) => {
-                    let resolved = match server.table.lookup(&argv) {
+                    let lookup = server.table.lookup(&argv);
+                    let resolved = match lookup {
                         Lookup::Found(r) => Some(r),
                         _ => None,
                     };
@@ -64,7 +65,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                     *handle.last_cmd.lock() = resolved.map(|r| r.fullname).unwrap_or("NULL");
                     out.set_resp(client.resp);
                     let mark = out.len();
-                    dispatch::execute(&server, &mut client, argv, &mut out);
+                    dispatch::execute_looked_up(&server, &mut client, argv, lookup, &mut out);
                     apply_reply_mode(&mut client, &mut out, mark);
                     if let Some(d) = client.sleep_after.take() {
                         tokio::time::sleep(d).await;
