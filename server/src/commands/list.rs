@@ -6,7 +6,8 @@ use bytes::Bytes;
 use rhodium_protocol::number::parse_i64;
 use rhodium_protocol::{ArgError, Args, ReplyWriter};
 use rhodium_storage::keyspace::SetExpiry;
-use rhodium_storage::types::list::{as_list, as_list_mut, clamp_range, End, List};
+use rhodium_storage::types::clamp_range;
+use rhodium_storage::types::list::{as_list, as_list_mut, End, List};
 use rhodium_storage::Value;
 
 use super::spec::{acl, flags as f, keyflags as k, BeginSearch, CommandSpec, FindKeys, Group, KeySpec};

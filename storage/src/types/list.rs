@@ -51,22 +51,6 @@ pub fn as_list_mut(v: &mut Value) -> Result<&mut List, OpError> {
     }
 }
 
-/// Normalises a `start..=end` range the way LRANGE and LTRIM do; `None` when empty.
-pub fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let llen = len as i64;
-    let mut start = if start < 0 { llen.saturating_add(start) } else { start };
-    let mut end = if end < 0 { llen.saturating_add(end) } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= llen {
-        return None;
-    }
-    if end >= llen {
-        end = llen - 1;
-    }
-    Some((start as usize, end as usize))
-}
 
 impl List {
     /// An empty list (to be filled before it is stored).
@@ -209,6 +193,7 @@ impl List {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::clamp_range;
 
     fn list(items: &[&str]) -> List {
         let mut l = List::new();

@@ -111,19 +111,7 @@ pub fn lex_ranks(z: &ZSet, min: &LexBound, max: &LexBound) -> Range<usize> {
 
 /// Redis's rank sanitising (negative from the end, clamped); empty when out of range.
 pub fn rank_span(len: usize, start: i64, end: i64) -> Range<usize> {
-    let llen = len as i64;
-    let mut start = if start < 0 { llen.saturating_add(start) } else { start };
-    let mut end = if end < 0 { llen.saturating_add(end) } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= llen {
-        return 0..0;
-    }
-    if end >= llen {
-        end = llen - 1;
-    }
-    start as usize..end as usize + 1
+    rhodium_storage::types::clamp_range(start, end, len).map_or(0..0, |(s, e)| s..e + 1)
 }
 
 /// Which kind of range a ZRANGE-family command reads.
