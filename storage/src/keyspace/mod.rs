@@ -109,15 +109,11 @@ impl Keyspace {
         }
     }
 
-    /// Like [`Keyspace::flush_db`], running `then(removed)` while every stripe of the
+    /// Removes every key of a database, running `then(removed)` while every stripe of the
     /// database is still locked (so the FLUSHDB it propagates is ordered with all writes).
     pub fn flush_db_then(&self, db: DbIndex, then: impl FnOnce(usize)) -> usize {
         let mut guards: Vec<_> = self.db(db).stripes.iter().map(|s| s.write()).collect();
-        let mut removed = 0;
-        for g in guards.iter_mut() {
-            removed += g.len();
-            g.clear();
-        }
+        let removed = clear_stripes(&mut guards);
         then(removed);
         removed
     }
@@ -126,16 +122,13 @@ impl Keyspace {
     /// `then(removed)` before any lock is released.
     pub fn flush_all_then(&self, then: impl FnOnce(usize)) -> usize {
         let mut guards: Vec<_> = self.dbs.iter().flat_map(|d| d.stripes.iter()).map(|s| s.write()).collect();
-        let mut removed = 0;
-        for g in guards.iter_mut() {
-            removed += g.len();
-            g.clear();
-        }
+        let removed = clear_stripes(&mut guards);
         then(removed);
         removed
     }
 
-    /// Like [`Keyspace::swap_db`], running `then()` while both databases are still locked.
+    /// Swaps the contents of two databases atomically with respect to other commands,
+    /// running `then()` while both databases are still locked.
     pub fn swap_db_then(&self, a: DbIndex, b: DbIndex, then: impl FnOnce()) {
         if a == b {
             let _g: Vec<_> = self.db(a).stripes.iter().map(|s| s.write()).collect();
@@ -159,35 +152,6 @@ impl Keyspace {
     /// Number of keys with a TTL in a database.
     pub fn volatile_count(&self, db: DbIndex) -> usize {
         self.db(db).stripes.iter().map(|s| s.read().volatile_count()).sum()
-    }
-
-    /// Removes every key of a database; returns how many there were.
-    pub fn flush_db(&self, db: DbIndex) -> usize {
-        let guards: Vec<_> = self.db(db).stripes.iter().map(|s| s.write()).collect();
-        let mut removed = 0;
-        for mut g in guards {
-            removed += g.len();
-            g.clear();
-        }
-        removed
-    }
-
-    /// Removes every key of every database.
-    pub fn flush_all(&self) -> usize {
-        (0..self.dbs.len()).map(|db| self.flush_db(db)).sum()
-    }
-
-    /// Swaps the contents of two databases atomically with respect to other commands.
-    pub fn swap_db(&self, a: DbIndex, b: DbIndex) {
-        if a == b {
-            return;
-        }
-        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-        let mut lo_g: Vec<_> = self.db(lo).stripes.iter().map(|s| s.write()).collect();
-        let mut hi_g: Vec<_> = self.db(hi).stripes.iter().map(|s| s.write()).collect();
-        for (x, y) in lo_g.iter_mut().zip(hi_g.iter_mut()) {
-            std::mem::swap(&mut **x, &mut **y);
-        }
     }
 
     /// One SCAN step over a database. The cursor packs the stripe in its low bits and the
@@ -293,6 +257,18 @@ impl Keyspace {
     pub fn overhead_bytes(&self) -> usize {
         self.dbs.iter().flat_map(|d| d.stripes.iter()).map(|s| s.read().dict().overhead_bytes()).sum()
     }
+}
+
+/// Empties locked stripes; returns how many keys they held.
+fn clear_stripes(guards: &mut [RwLockWriteGuard<'_, Stripe>]) -> usize {
+    guards
+        .iter_mut()
+        .map(|g| {
+            let n = g.len();
+            g.clear();
+            n
+        })
+        .sum()
 }
 
 enum Guard<'a> {
