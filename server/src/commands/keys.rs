@@ -2,15 +2,20 @@
 //! Dispatch locks these keys; COMMAND GETKEYS reports them.
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 
 use super::spec::{flags, keyflags, BeginSearch, CommandSpec, FindKeys, KeySpec};
 
+/// Key positions of one request: inline for the common case of a few keys, so the hot
+/// path of a keyed command allocates nothing for them.
+pub type KeyPositions = SmallVec<[usize; 4]>;
+
 /// Argument positions of the keys in `argv` according to `spec`.
-pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
+pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> KeyPositions {
     if let Some(custom) = spec.getkeys {
-        return custom(argv);
+        return SmallVec::from_vec(custom(argv));
     }
-    let mut out = Vec::new();
+    let mut out = KeyPositions::new();
     for ks in spec.key_specs {
         spec_positions(ks, argv, &mut out);
     }
@@ -112,7 +117,7 @@ pub fn legacy_range(spec: &CommandSpec) -> LegacyRange {
 }
 
 /// Appends the positions `ks` finds in `argv` (Redis's `getKeysUsingKeySpecs`, one spec).
-fn spec_positions(ks: &KeySpec, argv: &[Bytes], out: &mut Vec<usize>) {
+fn spec_positions(ks: &KeySpec, argv: &[Bytes], out: &mut impl Extend<usize>) {
     let argc = argv.len() as i64;
     {
         let first = match ks.begin {
@@ -175,7 +180,7 @@ fn spec_positions(ks: &KeySpec, argv: &[Bytes], out: &mut Vec<usize>) {
             if i >= argc || i < first || i < 1 {
                 break;
             }
-            out.push(i as usize);
+            out.extend(Some(i as usize));
             i += step;
         }
     }
@@ -194,14 +199,14 @@ mod tests {
     fn range_and_keynum() {
         static MSET: [KeySpec; 1] = [KeySpec::range(1, -1, 2, keyflags::OW)];
         let spec = CommandSpec { name: "mset", arity: -3, key_specs: &MSET, ..CommandSpec::DEFAULT };
-        assert_eq!(key_positions(&spec, &argv("MSET a 1 b 2")), vec![1, 3]);
+        assert_eq!(key_positions(&spec, &argv("MSET a 1 b 2")).to_vec(), vec![1, 3]);
         static ZU: [KeySpec; 2] = [
             KeySpec::single(1, keyflags::OW),
             KeySpec { notes: "", flags: keyflags::RO, begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } },
         ];
         let spec = CommandSpec { name: "zunionstore", arity: -4, key_specs: &ZU, ..CommandSpec::DEFAULT };
-        assert_eq!(key_positions(&spec, &argv("ZUNIONSTORE d 2 a b WEIGHTS 1 2")), vec![1, 3, 4]);
-        assert_eq!(key_positions(&spec, &argv("ZUNIONSTORE d x a b")), vec![1]);
+        assert_eq!(key_positions(&spec, &argv("ZUNIONSTORE d 2 a b WEIGHTS 1 2")).to_vec(), vec![1, 3, 4]);
+        assert_eq!(key_positions(&spec, &argv("ZUNIONSTORE d x a b")).to_vec(), vec![1]);
     }
 
     fn legacy(specs: &'static [KeySpec]) -> (i32, i32, i32, bool) {
@@ -232,7 +237,7 @@ mod tests {
             find: FindKeys::Range { lastkey: -1, step: 1, limit: 2 },
         }];
         assert_eq!(legacy(&XREAD), (0, 0, 0, true));
-        assert_eq!(key_positions(&CommandSpec { name: "xread", key_specs: &XREAD, ..CommandSpec::DEFAULT }, &argv("XREAD COUNT 2 STREAMS a b 0 0")), vec![4, 5]);
+        assert_eq!(key_positions(&CommandSpec { name: "xread", key_specs: &XREAD, ..CommandSpec::DEFAULT }, &argv("XREAD COUNT 2 STREAMS a b 0 0")).to_vec(), vec![4, 5]);
     }
 
     #[test]
@@ -250,7 +255,7 @@ mod tests {
         }
         static KS: [KeySpec; 2] = [KeySpec::single(1, keyflags::OW), KeySpec::range(3, -1, 2, keyflags::RO)];
         let spec = CommandSpec { name: "x", key_specs: &KS, getkeys: Some(hook), ..CommandSpec::DEFAULT };
-        assert_eq!(key_positions(&spec, &argv("X a 1 b 2 c")), vec![1, 3, 5]);
+        assert_eq!(key_positions(&spec, &argv("X a 1 b 2 c")).to_vec(), vec![1, 3, 5]);
         assert_eq!(key_positions_with_flags(&spec, &argv("X a 1 b 2 c")), vec![(1, keyflags::OW), (3, keyflags::RO), (5, keyflags::RO)]);
     }
 }

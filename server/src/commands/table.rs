@@ -1,10 +1,13 @@
 //! The command table: every family's specs, looked up case-insensitively, with
 //! subcommands keyed `container|sub`. Adding a family is one line in [`FAMILIES`].
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
+
+/// Names are short and looked up on every request: a fast non-cryptographic hash (the
+/// table is fixed at startup, so hash flooding does not apply).
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 use super::spec::CommandSpec;
 
@@ -73,13 +76,13 @@ pub struct CommandTable {
 
 impl CommandTable {
     pub fn build() -> CommandTable {
-        let mut commands = HashMap::new();
+        let mut commands = HashMap::default();
         let mut all = Vec::new();
         for family in FAMILIES {
             for spec in family() {
                 let resolved = Resolved { spec, fullname: spec.name, id: all.len() };
                 all.push(resolved);
-                let mut subs = HashMap::new();
+                let mut subs = HashMap::default();
                 for sub in spec.subcommands {
                     let fullname: &'static str = Box::leak(format!("{}|{}", spec.name, sub.name).into_boxed_str());
                     let r = Resolved { spec: sub, fullname, id: all.len() };

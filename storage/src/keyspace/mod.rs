@@ -18,6 +18,7 @@ mod stripe;
 use std::sync::OnceLock;
 
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use smallvec::SmallVec;
 
 pub use dict::{Dict, Entry};
 pub use expire::{ActiveExpire, CycleStats, Effort};
@@ -94,7 +95,7 @@ impl Keyspace {
     /// Locks the stripes of `keys` (each `(db, key)`) in the global order and returns a
     /// view through which those keys can be read and written.
     pub fn lock<'a, K: AsRef<[u8]>>(&'a self, keys: impl IntoIterator<Item = (DbIndex, K)>, mode: LockMode, now: UnixMillis, expiry: ExpiryMode) -> Locked<'a> {
-        let mut wanted: Vec<(DbIndex, usize)> = keys.into_iter().map(|(db, k)| (db, stripe_of(hash_key(k.as_ref())))).collect();
+        let mut wanted: SmallVec<[(DbIndex, usize); 4]> = keys.into_iter().map(|(db, k)| (db, stripe_of(hash_key(k.as_ref())))).collect();
         wanted.sort_unstable();
         wanted.dedup();
         let guards = wanted.into_iter().map(|(db, s)| (db, s, self.lock_stripe(db, s, mode))).collect();
@@ -304,7 +305,8 @@ pub struct ExpiredKey {
 /// The stripes one command holds, and key-level access through them.
 pub struct Locked<'a> {
     ks: &'a Keyspace,
-    guards: Vec<(DbIndex, usize, Guard<'a>)>,
+    /// Inline for the few stripes most commands lock: no allocation on the hot path.
+    guards: SmallVec<[(DbIndex, usize, Guard<'a>); 4]>,
     mode: LockMode,
     now: UnixMillis,
     lru: u32,
