@@ -249,7 +249,18 @@ fn getkeys_matches_redis() {
          COMMAND GETKEYSANDFLAGS nosuch a\n\
          COMMAND GETKEYS GET a b\n\
          COMMAND GETKEYS MSET a\n\
-         COMMAND GETKEYSANDFLAGS MSET a 1 b 2\n",
+         COMMAND GETKEYSANDFLAGS MSET a 1 b 2\n\
+         COMMAND GETKEYS ZUNIONSTORE d 5 a b\n\
+         COMMAND GETKEYS ZUNIONSTORE d 0 a b\n\
+         COMMAND GETKEYS ZUNIONSTORE d -1 a b\n\
+         COMMAND GETKEYS ZUNIONSTORE d x a b\n\
+         COMMAND GETKEYSANDFLAGS ZINTERSTORE d 3 a b\n\
+         COMMAND GETKEYS SINTERCARD 2 a\n\
+         COMMAND GETKEYS SINTERCARD 0 a\n\
+         COMMAND GETKEYS ZDIFF 2 a\n\
+         COMMAND GETKEYS ZINTERCARD 3 a b\n\
+         COMMAND GETKEYS LMPOP 0 a LEFT\n\
+         COMMAND GETKEYS LMPOP 3 a b LEFT\n",
     );
     for req in GETKEYS_REQUESTS {
         let argv = diff::split(req);

@@ -28,6 +28,11 @@ pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> KeyPositions {
 pub fn key_positions_with_flags(spec: &CommandSpec, argv: &[Bytes]) -> Vec<(usize, u32)> {
     let mut by_spec: Vec<(usize, u32)> = Vec::new();
     for ks in spec.key_specs {
+        if !keynum_complete(ks, argv) {
+            // Redis's key procs (genericGetKeys, evalGetKeys ...) report no keys at all
+            // when the key count is below 1 or names more keys than there are arguments.
+            return Vec::new();
+        }
         let mut found = Vec::new();
         spec_positions(ks, argv, &mut found);
         by_spec.extend(found.into_iter().map(|p| (p, ks.flags)));
@@ -114,6 +119,20 @@ pub fn legacy_range(spec: &CommandSpec) -> LegacyRange {
         return none(flags::MOVABLE_KEYS);
     }
     LegacyRange { first, last, step: 1, movable }
+}
+
+/// False when `ks` takes its key count from the arguments and that count is below 1 or
+/// reaches past the end of `argv` (COMMAND GETKEYS then reports no keys, as Redis does).
+fn keynum_complete(ks: &KeySpec, argv: &[Bytes]) -> bool {
+    let (BeginSearch::Index(begin), FindKeys::Keynum { keynumidx, firstkey, step }) = (ks.begin, ks.find) else {
+        return true;
+    };
+    let idx = begin as usize + keynumidx as usize;
+    let Some(n) = argv.get(idx).and_then(|a| rhodium_protocol::number::parse_i64(a)) else {
+        return false;
+    };
+    let first = begin as i64 + firstkey as i64;
+    n >= 1 && first.saturating_add((n - 1).saturating_mul(step.max(1) as i64)) < argv.len() as i64
 }
 
 /// Appends the positions `ks` finds in `argv` (Redis's `getKeysUsingKeySpecs`, one spec).
