@@ -396,6 +396,24 @@ fn bitfield_generic(ctx: &mut ExecCtx, args: &mut Args, read_only: bool, out: &m
     Ok(())
 }
 
+/// The flags of BITFIELD's key (Redis's `bitfieldGetKeys`): read-only when every
+/// operation is a GET or OVERFLOW; anything else, even a syntax error, counts as a write.
+pub fn bitfield_key_flags(argv: &[Bytes]) -> u32 {
+    let mut i = 2;
+    while i < argv.len() {
+        let remargs = argv.len() - i - 1;
+        let a = &argv[i];
+        if a.eq_ignore_ascii_case(b"get") && remargs >= 2 {
+            i += 3;
+        } else if a.eq_ignore_ascii_case(b"overflow") && remargs >= 1 {
+            i += 2;
+        } else {
+            return k::RW | k::ACCESS | k::UPDATE;
+        }
+    }
+    k::RO | k::ACCESS
+}
+
 fn bitfield(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     bitfield_generic(ctx, args, false, out)
 }
