@@ -220,3 +220,46 @@ fn sparse_limit_follows_config() {
 fn pfselftest_passes() {
     diff::check("PFSELFTEST\n");
 }
+
+/// A seeded random sequence of PFADD, PFCOUNT (single and union), PFMERGE and GET on a
+/// few keys, compared reply by reply (bytes included), then DEBUG DIGEST.
+#[test]
+fn random_model_against_redis() {
+    let Some(p) = Pair::start(&[]) else { return };
+    let mut seed = 0x1234_5678_9abc_def1u64;
+    let mut rnd = |m: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % m
+    };
+    let mut script = String::new();
+    for _ in 0..400 {
+        let key = format!("h{}", rnd(4));
+        match rnd(8) {
+            0..=3 => {
+                script.push_str(&format!("PFADD {key}"));
+                let many = rnd(5) == 0;
+                let n = 1 + rnd(if many { 400 } else { 8 });
+                let base = rnd(5000);
+                for i in 0..n {
+                    let step = 1 + rnd(3);
+                    script.push_str(&format!(" e{}", base + i * step));
+                }
+            }
+            4 => script.push_str(&format!("PFCOUNT {key}")),
+            5 => {
+                let (a, b) = (rnd(4), rnd(5));
+                script.push_str(&format!("PFCOUNT {key} h{a} h{b}"));
+            }
+            6 => {
+                let (a, b) = (rnd(5), rnd(4));
+                script.push_str(&format!("PFMERGE {key} h{a} h{b}"));
+            }
+            _ => script.push_str(&format!("GET {key}")),
+        }
+        script.push('\n');
+    }
+    script.push_str("GET h0\nGET h1\nGET h2\nGET h3\nDEBUG DIGEST\n");
+    p.check(&script);
+}
