@@ -232,6 +232,21 @@ const GETKEYS_REQUESTS: &[&str] = &[
     "EXPIRETIME k",
     "PEXPIRETIME k",
     "PERSIST k",
+    "SETBIT k 1 1",
+    "GETBIT k 1",
+    "BITCOUNT k 0 -1 BIT",
+    "BITPOS k 1 0 -1",
+    "BITOP AND dest a b c",
+    "BITFIELD k GET u8 0 SET i8 0 1",
+    "BITFIELD k GET u8 0 OVERFLOW SAT GET i8 1",
+    "BITFIELD k",
+    "BITFIELD k GET",
+    "BITFIELD k FOO x y",
+    "BITFIELD_RO k GET u8 0",
+    "PFADD k a b",
+    "PFCOUNT a b c",
+    "PFMERGE dest a b",
+    "PFDEBUG ENCODING k",
 ];
 
 #[test]

@@ -59,6 +59,9 @@ fn variable_key_flags(spec: &CommandSpec, argv: &[Bytes], _pos: usize, declared:
         let get = argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
         return if get { keyflags::RW | keyflags::ACCESS | keyflags::UPDATE } else { keyflags::OW | keyflags::UPDATE };
     }
+    if spec.name == "bitfield" {
+        return super::bitmap::bitfield_key_flags(argv);
+    }
     declared
 }
 

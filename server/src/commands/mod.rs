@@ -21,3 +21,5 @@ pub mod server;
 pub mod set;
 pub mod string;
 pub mod zset;
+pub mod bitmap;
+pub mod hll;

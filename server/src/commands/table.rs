@@ -26,6 +26,8 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::hash::specs,
     super::set::specs,
     super::zset::specs,
+    super::bitmap::specs,
+    super::hll::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

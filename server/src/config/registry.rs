@@ -249,7 +249,7 @@ pub static DIRECTIVES: &[Directive] = &[
     i("hash-max-listpack-value", Some("hash-max-ziplist-value"), 0, I64, MemoryUnsigned, "64", 0),
     i("stream-node-max-bytes", None, 0, I64, MemoryUnsigned, "4096", NI),
     i("zset-max-listpack-value", Some("zset-max-ziplist-value"), 0, I64, MemoryUnsigned, "64", NI),
-    i("hll-sparse-max-bytes", None, 0, I64, MemoryUnsigned, "3000", NI),
+    i("hll-sparse-max-bytes", None, 0, I64, MemoryUnsigned, "3000", 0),
     i("tracking-table-max-keys", None, 0, I64, Plain, "1000000", NI),
     i("client-query-buffer-limit", None, 1024 * 1024, I64, MemoryUnsigned, "1073741824", 0),
     i("maxmemory-clients", None, -100, I64, Percent, "0", NI),

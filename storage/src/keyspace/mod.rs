@@ -373,6 +373,20 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Re-takes every held stripe for writing (PFCOUNT, a read command that may write
+    /// back the cached cardinality Redis keeps inside the value). The locks are released
+    /// in between, so other commands may run: look everything up again afterwards.
+    pub fn upgrade_to_write(&mut self) {
+        if self.mode == LockMode::Write {
+            return;
+        }
+        let held: Vec<(DbIndex, usize)> = self.guards.iter().map(|(d, s, _)| (*d, *s)).collect();
+        self.guards.clear();
+        self.mode = LockMode::Write;
+        let ks = self.ks;
+        self.guards = held.into_iter().map(|(db, s)| (db, s, ks.lock_stripe(db, s, LockMode::Write))).collect();
+    }
+
     fn find(&self, db: DbIndex, hash: u64) -> Option<usize> {
         let s = stripe_of(hash);
         self.guards.iter().position(|(d, st, _)| *d == db && *st == s)
