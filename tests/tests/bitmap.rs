@@ -31,6 +31,10 @@ fn setbit_getbit_and_errors() {
         SETBIT b 4294967296 1
         SETBIT b 99999999999999999999 1
         GETBIT b -1
+        GETBIT b #1
+        SETBIT b #1 1
+        GETBIT b 007
+        GETBIT b +7
         GETBIT b 4294967296
         GETBIT b x
         SETBIT b " 1" 1
@@ -282,6 +286,11 @@ fn bitfield_commands_and_errors() {
         BITFIELD bf GET I8 0
         BITFIELD bf GET "" 0
         BITFIELD bf GET i 0
+        BITFIELD bf GET "i8\x00x" 0
+        BITFIELD bf GET "u\x008" 0
+        BITFIELD bf GET i08 0
+        BITFIELD bf GET i+8 0
+        BITFIELD bf GET u8 #0 GET u8 '#'
         BITFIELD bf GET i8 -1
         BITFIELD bf GET i8 x
         BITFIELD bf GET i8 #-1

@@ -210,6 +210,9 @@ fn sparse_limit_follows_config() {
         script.push_str(&format!("PFADD lim q{i}\nPFDEBUG ENCODING lim\n"));
     }
     script.push_str("GET lim\nCONFIG SET hll-sparse-max-bytes 0\nPFADD zero a\nPFDEBUG ENCODING zero\nGET zero\n");
+    script.push_str("CONFIG SET hll-sparse-max-bytes 1kb\nCONFIG GET hll-sparse-max-bytes\n");
+    script.push_str(&adds("kb", "k", 600, 20));
+    script.push_str("PFDEBUG ENCODING kb\nGET kb\n");
     script.push_str("CONFIG SET hll-sparse-max-bytes 20000\n");
     script.push_str(&adds("roomy", "r", 4000, 200));
     script.push_str("PFDEBUG ENCODING roomy\nGET roomy\nPFCOUNT roomy\nPFMERGE rm roomy lim\nGET rm\n");

@@ -442,4 +442,25 @@ mod tests {
         assert_eq!(h.value("i").unwrap().0.encoding_name(), "raw");
         assert_eq!(h.propagated(), vec!["SETBIT b 7 1", "BITOP NOT d b", "SET i 12"]);
     }
+
+    #[test]
+    fn bitfield_and_bitop_effects() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("BITFIELD f GET u8 0"), "*1\r\n:0\r\n");
+        assert!(h.value("f").is_none(), "GET-only BITFIELD creates nothing");
+        assert_eq!(h.run("BITFIELD f INCRBY u8 0 5 GET u8 0"), "*2\r\n:5\r\n:5\r\n");
+        assert_eq!(h.run("BITFIELD f SET u8 0 5"), "*1\r\n:5\r\n");
+        assert_eq!(h.run("BITFIELD f SET u8 16 0"), "*1\r\n:0\r\n");
+        assert_eq!(h.value("f").unwrap().0.string_len(), Some(3));
+        assert_eq!(h.run("BITFIELD_RO f SET u8 0 1"), "-ERR BITFIELD_RO only supports the GET subcommand\r\n");
+        h.run("SET src abc");
+        assert_eq!(h.run("BITOP AND gone nokey"), ":0\r\n");
+        h.run("SET gone x");
+        assert_eq!(h.run("BITOP AND gone nokey"), ":0\r\n");
+        assert!(h.value("gone").is_none());
+        assert_eq!(
+            h.propagated(),
+            vec!["BITFIELD f INCRBY u8 0 5 GET u8 0", "BITFIELD f SET u8 16 0", "SET src abc", "SET gone x", "BITOP AND gone nokey"]
+        );
+    }
 }

@@ -242,4 +242,25 @@ mod tests {
         assert_eq!(h.run("PFDEBUG ENCODING m"), "+dense\r\n");
         assert_eq!(h.propagated(), vec!["PFADD h a b c", "PFCOUNT h", "PFMERGE m h", "PFDEBUG TODENSE m"]);
     }
+
+    #[test]
+    fn cache_bytes_and_encoding_changes() {
+        let mut h = Harness::new();
+        h.run("PFADD h a");
+        let stale = h.value("h").unwrap().0;
+        let bytes = stale.string_bytes().unwrap().into_owned();
+        assert_eq!(&bytes[..5], b"HYLL\x01");
+        assert_eq!(bytes[15] & 0x80, 0x80, "PFADD marks the cached count stale");
+        assert_eq!(h.run("PFCOUNT h"), ":1\r\n");
+        let fresh = h.value("h").unwrap().0.string_bytes().unwrap().into_owned();
+        assert_eq!(&fresh[8..16], &[1, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(h.run("PFDEBUG GETREG h").lines().count(), 1 + 16384);
+        assert_eq!(h.run("PFDEBUG GETREG h").lines().count(), 1 + 16384);
+        assert_eq!(h.value("h").unwrap().0.string_len(), Some(16 + 12288));
+        assert_eq!(h.run("PFMERGE h"), "+OK\r\n");
+        assert_eq!(h.run("PFADD h"), ":0\r\n");
+        h.run("SET s x");
+        assert_eq!(h.run("PFADD s a"), "-WRONGTYPE Key is not a valid HyperLogLog string value.\r\n");
+        assert_eq!(h.propagated(), vec!["PFADD h a", "PFCOUNT h", "PFDEBUG GETREG h", "PFMERGE h", "SET s x"]);
+    }
 }

@@ -543,10 +543,15 @@ mod tests {
 
     #[test]
     fn hash_and_pattern() {
-        // Known MurmurHash64A values of Redis (seed 0xadc83b19).
-        assert_eq!(murmur64a(b"", 0xadc83b19), murmur64a(b"", 0xadc83b19));
-        let (i, c) = pat_len(b"a");
-        assert!(i < REGISTERS && (1..=51).contains(&c));
+        // Registers and counts redis-server 7.0 reports (PFDEBUG DECODE) for one element.
+        assert_eq!(pat_len(b"a"), (12711, 2));
+        assert_eq!(pat_len(b"hello"), (9216, 1));
+        assert_eq!(pat_len(b""), (5938, 2));
+        assert_eq!(pat_len(b"foobarbaz12"), (13051, 1));
+        let mut s = new_sparse();
+        assert_eq!(add(&mut s, b"a", 3000), Ok(true));
+        assert_eq!(decode(&s).unwrap(), "Z:12711 v:2,1 Z:3672");
+        assert_eq!(add(&mut s, b"a", 3000), Ok(false));
     }
 
     #[test]
