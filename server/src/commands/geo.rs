@@ -464,11 +464,21 @@ fn search_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, src
         };
     }
     let returned = if count == 0 { found.len() } else { found.len().min(usize::try_from(count).unwrap_or(usize::MAX)) };
-    // Stable, as glibc's merge-sort qsort is, so equal distances keep scan order.
-    match sort {
-        Sort::Asc => found.sort_by(|a, b| a.dist.partial_cmp(&b.dist).unwrap_or(std::cmp::Ordering::Equal)),
-        Sort::Desc => found.sort_by(|a, b| b.dist.partial_cmp(&a.dist).unwrap_or(std::cmp::Ordering::Equal)),
-        Sort::None => {}
+    let mut by_dist = |a: &Point, b: &Point| {
+        let c = a.dist.partial_cmp(&b.dist).unwrap_or(std::cmp::Ordering::Equal);
+        if sort == Sort::Desc {
+            c.reverse()
+        } else {
+            c
+        }
+    };
+    if sort != Sort::None {
+        if returned == found.len() {
+            // Stable, as glibc's merge-sort qsort is, so equal distances keep scan order.
+            found.sort_by(by_dist);
+        } else {
+            super::sort::partial_sort(&mut found, 0, returned as isize - 1, &mut by_dist);
+        }
     }
     found.truncate(returned);
 

@@ -20,5 +20,6 @@ pub mod list;
 pub mod object;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod string;
 pub mod zset;

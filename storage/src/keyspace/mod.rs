@@ -371,6 +371,12 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Whether `key`'s stripe is held by this view (so it can be read without
+    /// [`Locked::relock`]).
+    pub fn holds(&self, db: DbIndex, key: &[u8]) -> bool {
+        self.find(db, hash_key(key)).is_some()
+    }
+
     fn find(&self, db: DbIndex, hash: u64) -> Option<usize> {
         let s = stripe_of(hash);
         self.guards.iter().position(|(d, st, _)| *d == db && *st == s)
