@@ -180,6 +180,8 @@ fn search_options_and_errors() {
         EXISTS d5
         GEORADIUS Sicily 0 0 1 km STORE d1
         EXISTS d1
+        GEORADIUS Sicily 15 37 200 km STORE d6 STORE d7
+        EXISTS d6 d7
         DEBUG DIGEST
         "#,
     );
@@ -233,5 +235,24 @@ fn searches_over_random_points_match_redis() {
         }
     }
     script.push_str("DEBUG DIGEST\n");
+    pair.check(&script);
+}
+
+/// Points at equal distances: full sorts keep scan order (glibc's merge sort), COUNT
+/// windows follow Redis's partial quicksort.
+#[test]
+fn equal_distances_order_as_redis() {
+    let Some(pair) = diff::Pair::start(&[]) else { return };
+    let mut script = String::from("GEOADD same");
+    for i in 0..90 {
+        let (lon, lat) = [(10.0, 10.0), (10.01, 10.0), (10.0, 10.01), (9.99, 10.0)][i % 4];
+        script.push_str(&format!(" {lon} {lat} p{i}"));
+    }
+    script.push('\n');
+    for q in ["ASC", "DESC", "COUNT 10", "COUNT 10 DESC", "COUNT 45 ASC", "COUNT 3 ANY", "COUNT 50 ANY DESC", ""] {
+        script.push_str(&format!("GEOSEARCH same FROMLONLAT 10 10 BYRADIUS 5 km {q} WITHDIST\n"));
+        script.push_str(&format!("GEORADIUS same 10 10 5 km {q}\n"));
+        script.push_str(&format!("GEOSEARCHSTORE dst same FROMLONLAT 10 10 BYBOX 5 5 km {q} STOREDIST\nZRANGE dst 0 -1 WITHSCORES\n"));
+    }
     pair.check(&script);
 }

@@ -141,6 +141,10 @@ fn errors_and_edge_cases() {
         HSET hh_1 "f" "x"
         SORT l GET hh_*->f GET hh_*->nofield GET s*
         SORT l BY hh_*->f ALPHA GET #
+        HELLO 3
+        SORT l GET hh_*->f GET # LIMIT 0 2
+        SORT_RO l DESC
+        HELLO 2
         RPUSH weird "1\x002" " 5" "5 " "0x10" "inf" "-inf" "nan" ""
         SORT weird
         SORT weird LIMIT 0 1
