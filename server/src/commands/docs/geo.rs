@@ -94,7 +94,6 @@ pub const DOCS: &[(&str, Doc)] = &[
             key("key", 1).token("STORE").opt(),
             key("key", 2).token("STOREDIST").opt(),
         ],
-        ..Doc::DEFAULT
     }),
     ("georadiusbymember", Doc {
         summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
@@ -129,7 +128,6 @@ pub const DOCS: &[(&str, Doc)] = &[
             key("key", 1).token("STORE").opt(),
             key("key", 2).token("STOREDIST").opt(),
         ],
-        ..Doc::DEFAULT
     }),
     ("georadius_ro", Doc {
         summary: "A read-only variant for GEORADIUS",
@@ -163,7 +161,6 @@ pub const DOCS: &[(&str, Doc)] = &[
                 pure_token("desc", "DESC"),
             ]).opt(),
         ],
-        ..Doc::DEFAULT
     }),
     ("georadiusbymember_ro", Doc {
         summary: "A read-only variant for GEORADIUSBYMEMBER",
