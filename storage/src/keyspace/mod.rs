@@ -572,6 +572,7 @@ mod tests {
         l.set(2, b"k", Value::Int(1), SetExpiry::At(50)).unwrap();
         assert_eq!(l.set(0, b"k", Value::Int(1), SetExpiry::Clear).err(), Some(LockError::NotLocked));
         l.relock([(0, b"k".as_slice()), (3, b"other".as_slice())]);
+        assert!(l.holds(0, b"k") && l.holds(3, b"other") && l.holds(2, b"k") && !l.holds(1, b"k"));
         l.set(0, b"k", Value::Int(2), SetExpiry::Clear).unwrap();
         l.set(3, b"other", Value::Int(3), SetExpiry::Clear).unwrap();
         // The key of db 2 is still reachable, and expired: the lookup reports it.
