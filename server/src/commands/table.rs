@@ -28,6 +28,8 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::zset::specs,
     super::bitmap::specs,
     super::hll::specs,
+    super::geo::specs,
+    super::sort::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

@@ -387,6 +387,12 @@ impl<'a> Locked<'a> {
         self.guards = held.into_iter().map(|(db, s)| (db, s, ks.lock_stripe(db, s, LockMode::Write))).collect();
     }
 
+    /// Whether `key`'s stripe is held by this view (so it can be read without
+    /// [`Locked::relock`]).
+    pub fn holds(&self, db: DbIndex, key: &[u8]) -> bool {
+        self.find(db, hash_key(key)).is_some()
+    }
+
     fn find(&self, db: DbIndex, hash: u64) -> Option<usize> {
         let s = stripe_of(hash);
         self.guards.iter().position(|(d, st, _)| *d == db && *st == s)
@@ -582,6 +588,7 @@ mod tests {
         l.set(2, b"k", Value::Int(1), SetExpiry::At(50)).unwrap();
         assert_eq!(l.set(0, b"k", Value::Int(1), SetExpiry::Clear).err(), Some(LockError::NotLocked));
         l.relock([(0, b"k".as_slice()), (3, b"other".as_slice())]);
+        assert!(l.holds(0, b"k") && l.holds(3, b"other") && l.holds(2, b"k") && !l.holds(1, b"k"));
         l.set(0, b"k", Value::Int(2), SetExpiry::Clear).unwrap();
         l.set(3, b"other", Value::Int(3), SetExpiry::Clear).unwrap();
         // The key of db 2 is still reachable, and expired: the lookup reports it.

@@ -9,17 +9,19 @@ use super::command_docs::Doc;
 
 mod connection;
 mod generic;
+mod geo;
 mod list;
 mod hash;
 mod server;
 mod set;
+mod sort;
 mod sorted_set;
 mod string;
 mod bitmap;
 mod hll;
 
 /// Every group's table.
-const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, list::DOCS, hash::DOCS, set::DOCS, sorted_set::DOCS, bitmap::DOCS, hll::DOCS];
+const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, list::DOCS, hash::DOCS, set::DOCS, sorted_set::DOCS, bitmap::DOCS, hll::DOCS, geo::DOCS, sort::DOCS];
 
 /// The docs of a command by its full lower-case name.
 pub fn lookup(fullname: &str) -> Option<&'static Doc> {
