@@ -10,6 +10,7 @@ use super::command_docs::Doc;
 mod connection;
 mod generic;
 mod list;
+mod pubsub;
 mod hash;
 mod server;
 mod set;
@@ -17,7 +18,7 @@ mod sorted_set;
 mod string;
 
 /// Every group's table.
-const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, list::DOCS, hash::DOCS, set::DOCS, sorted_set::DOCS];
+const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, list::DOCS, hash::DOCS, set::DOCS, sorted_set::DOCS, pubsub::DOCS];
 
 /// The docs of a command by its full lower-case name.
 pub fn lookup(fullname: &str) -> Option<&'static Doc> {
