@@ -40,6 +40,7 @@ pub fn active_expire_cycle(server: &Server, state: &mut ActiveExpire) {
     let now = rhodium_storage::clock::now_ms();
     state.run(&server.keyspace, now, effort, budget, |db, key| {
         Stats::incr(&server.stats.expired_keys, 1);
+        crate::notify::emit(server, crate::notify::class::EXPIRED, "expired", key, db, None);
         server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]]);
     });
 }

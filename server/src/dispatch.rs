@@ -129,6 +129,9 @@ impl<'a> ExecCtx<'a> {
 
     /// Stores a value in the current database.
     pub fn set_key(&mut self, key: &[u8], value: Value, expiry: SetExpiry) -> Result<(), CommandError> {
+        if self.server.pubsub.notify_flags.load(Ordering::Relaxed) & crate::notify::class::NEW != 0 && !self.keys.exists(self.db, key)? {
+            self.notify(crate::notify::class::NEW, "new", key);
+        }
         Ok(self.keys.set(self.db, key, value, expiry)?)
     }
 
