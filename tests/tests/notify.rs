@@ -28,9 +28,15 @@ impl Watch {
         Watch { cmd, sub }
     }
 
-    /// Runs one command; returns its reply and the messages it caused, in order.
+    /// Runs one command; returns its reply and the messages it caused, in order. A line
+    /// starting with `?` has a random reply (SPOP): only its messages are compared.
     fn run(&mut self, line: &str) -> String {
-        let mut text = String::from_utf8_lossy(&self.cmd.cmd_bytes(&split(line)).expect("reply")).into_owned();
+        let (random, line) = match line.strip_prefix('?') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, line),
+        };
+        let reply = self.cmd.cmd_bytes(&split(line)).expect("reply");
+        let mut text = if random { "<random>".to_string() } else { String::from_utf8_lossy(&reply).into_owned() };
         self.cmd.cmd(&["PUBLISH", "end", "x"]).unwrap();
         loop {
             let frame = self.sub.read_reply_bytes().expect("message");
@@ -192,11 +198,11 @@ const SETS: &str = r#"
     SMOVE s s2 nosuch
     SMOVE s2 s2 b
     SMOVE s s2 c
-    SPOP s2
+    ?SPOP s2
     SADD p a b c d e
     SPOP p 0
-    SPOP p 1
-    SPOP p 10
+    ?SPOP p 1
+    ?SPOP p 10
     SADD x1 a b c
     SADD x2 b c d
     SINTERSTORE d1 x1 x2

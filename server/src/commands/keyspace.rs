@@ -70,6 +70,9 @@ pub(crate) fn exists_notouch(ctx: &mut ExecCtx, key: &[u8]) -> Result<bool, Comm
     let found = ctx.keys.get_entry(ctx.db, key, false)?.is_some();
     let counter = if found { &ctx.server.stats.keyspace_hits } else { &ctx.server.stats.keyspace_misses };
     Stats::incr(counter, 1);
+    if !found {
+        ctx.notify(ev::KEY_MISS, "keymiss", key);
+    }
     Ok(found)
 }
 
@@ -157,6 +160,9 @@ fn type_cmd(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdRes
     let name = ctx.keys.get_entry(db, &key, false)?.map(|e| e.value.value_type().name());
     let counter = if name.is_some() { &ctx.server.stats.keyspace_hits } else { &ctx.server.stats.keyspace_misses };
     Stats::incr(counter, 1);
+    if name.is_none() {
+        ctx.notify(ev::KEY_MISS, "keymiss", &key);
+    }
     out.simple(name.unwrap_or("none"));
     Ok(())
 }
