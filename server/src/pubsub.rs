@@ -8,7 +8,7 @@
 //! each subscriber's outbox lock; nothing takes a registry lock while holding an outbox.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -151,8 +151,8 @@ pub struct PubSub {
     limits: RwLock<[ObufLimit; 3]>,
     /// `notify-keyspace-events` as Redis's NOTIFY_* bits (see `crate::notify`).
     pub notify_flags: AtomicU32,
-    /// Clients disconnected for exceeding an output buffer limit.
-    pub obuf_disconnections: std::sync::atomic::AtomicU64,
+    /// The normal class's hard limit, read once per batch of replies by connections.
+    normal_hard: AtomicU64,
 }
 
 impl PubSub {
@@ -160,7 +160,9 @@ impl PubSub {
     pub fn apply_config(&self, cfg: &Config) {
         let d = crate::config::registry::lookup("client-output-buffer-limit");
         if let Some(d) = d {
-            *self.limits.write() = parse_obuf_limits(&cfg.get(d));
+            let limits = parse_obuf_limits(&cfg.get(d));
+            self.normal_hard.store(limits[CLASS_NORMAL].hard, Ordering::Relaxed);
+            *self.limits.write() = limits;
         }
         // The stored form, which keeps `n` next to `A` (the printed form drops it).
         let events = cfg.other.get("notify-keyspace-events").map(String::as_str).unwrap_or("");
@@ -374,11 +376,25 @@ impl PubSub {
         let class = if ob.pubsub_mode.load(Ordering::Relaxed) { CLASS_PUBSUB } else { CLASS_NORMAL };
         let limit = self.limits.read()[class];
         if over_limit(ob, limit, used) && !ob.closing.swap(true, Ordering::Relaxed) {
-            self.obuf_disconnections.fetch_add(1, Ordering::Relaxed);
             let info = crate::commands::client::info_line(h, rhodium_storage::clock::now_ms());
             crate::log_warning!("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.", info);
             h.kill();
         }
+    }
+}
+
+impl PubSub {
+    /// Whether a batch of `pending` reply bytes passes the normal class's hard limit
+    /// (0 = unlimited, Redis's default); if so the client is logged as Redis logs it and
+    /// must be closed. Checked once per batch, so replies cost no extra lock.
+    pub fn normal_reply_over_limit(&self, h: &ClientHandle, pending: usize) -> bool {
+        let hard = self.normal_hard.load(Ordering::Relaxed);
+        if hard == 0 || (pending as u64) < hard || h.outbox.pubsub_mode.load(Ordering::Relaxed) {
+            return false;
+        }
+        let info = crate::commands::client::info_line(h, rhodium_storage::clock::now_ms());
+        crate::log_warning!("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.", info);
+        true
     }
 }
 
@@ -422,12 +438,19 @@ fn confirmation(out: &mut ReplyWriter, word: &[u8], name: Option<&Bytes>, count:
 
 /// A RESP2 array of bulk strings; the first byte is swapped for `>` for RESP3 clients.
 fn encode(parts: &[&[u8]]) -> Vec<u8> {
-    let mut w = ReplyWriter::new(Resp::V2);
-    w.array(parts.len());
+    let mut v = Vec::with_capacity(8 + parts.iter().map(|p| p.len() + 16).sum::<usize>());
+    let mut num = itoa::Buffer::new();
+    v.push(b'*');
+    v.extend_from_slice(num.format(parts.len()).as_bytes());
+    v.extend_from_slice(b"\r\n");
     for p in parts {
-        w.bulk(p);
+        v.push(b'$');
+        v.extend_from_slice(num.format(p.len()).as_bytes());
+        v.extend_from_slice(b"\r\n");
+        v.extend_from_slice(p);
+        v.extend_from_slice(b"\r\n");
     }
-    std::mem::take(w.buffer_mut())
+    v
 }
 
 #[cfg(test)]
@@ -439,6 +462,11 @@ mod tests {
         let l = parse_obuf_limits("normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
         assert_eq!(l[2], ObufLimit { hard: 33554432, soft: 8388608, soft_secs: 60 });
         assert_eq!(l[0], ObufLimit::default());
+    }
+
+    #[test]
+    fn encode_is_a_resp2_array() {
+        assert_eq!(encode(&[b"message", b"ch", b""]), b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$0\r\n\r\n");
     }
 
     #[test]

@@ -327,3 +327,33 @@ fn omem_counts_queued_messages() {
     }
     assert!(seen > 0, "omem never showed queued bytes");
 }
+
+/// The normal class's hard limit closes a client whose replies pass it, as Redis does.
+#[test]
+fn normal_client_output_limit() {
+    let s = TestServer::start(&[]);
+    let mut c = s.raw();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 100kb 0 0"]).unwrap().as_str(), "OK");
+    let big = vec![b'z'; 200 * 1024];
+    assert_eq!(c.cmd(&[b"SET".as_slice(), b"big", &big]).unwrap().as_str(), "OK");
+    assert_eq!(c.cmd(&["STRLEN", "big"]).unwrap(), Reply::Int(200 * 1024));
+    c.send(&["GET", "big"]).unwrap();
+    assert!(c.read_reply().is_err(), "the reply should not arrive");
+    let mut other = s.raw();
+    assert_eq!(other.cmd(&["PING"]).unwrap().as_str(), "PONG");
+    wait_until(Duration::from_secs(10), "log line", || s.log().contains("scheduled to be closed ASAP for overcoming of output buffer limits."));
+    assert_eq!(other.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"]).unwrap().as_str(), "OK");
+    assert_eq!(other.cmd(&["GET", "big"]).unwrap(), Reply::Bulk(Some(big)));
+}
+
+/// CLIENT KILL TYPE pubsub closes subscribers only.
+#[test]
+fn client_kill_type_pubsub() {
+    let s = TestServer::start(&[]);
+    let mut sub = s.raw();
+    sub.cmd(&["PSUBSCRIBE", "*"]).unwrap();
+    let mut c = s.raw();
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "TYPE", "pubsub"]).unwrap(), Reply::Int(1));
+    assert!(sub.is_closed(Duration::from_secs(10)));
+    assert_eq!(c.cmd(&["PING"]).unwrap().as_str(), "PONG");
+}

@@ -166,3 +166,31 @@ fn help(_ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResul
     super::client::write_help(out, "PUBSUB", HELP);
     Ok(())
 }
+
+/// What PUBLISH propagates, checked through a capturing sink on a real server.
+#[cfg(test)]
+mod tests {
+    use crate::testkit::Harness;
+
+    #[test]
+    fn publish_is_propagated_even_without_receivers() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("PUBLISH ch hello"), ":0\r\n");
+        assert_eq!(h.run("SPUBLISH sh hi"), ":0\r\n");
+        assert_eq!(h.run("PUBSUB NUMPAT"), ":0\r\n");
+        assert_eq!(h.take(), vec![(0, "PUBLISH ch hello".to_string()), (0, "SPUBLISH sh hi".to_string())]);
+    }
+
+    #[test]
+    fn own_messages_precede_the_reply() {
+        let mut h = Harness::new();
+        h.run("SUBSCRIBE ch");
+        // RESP2 subscribed mode refuses PUBLISH (and HELLO); RESP3 allows it.
+        assert!(h.run("PUBLISH ch x").starts_with("-ERR Can't execute 'publish'"));
+        assert!(h.run("HELLO 3").starts_with("-ERR Can't execute 'hello'"));
+        h.run("RESET");
+        h.run("HELLO 3");
+        h.run("SUBSCRIBE ch");
+        assert_eq!(h.run("PUBLISH ch x"), ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nx\r\n:1\r\n");
+    }
+}

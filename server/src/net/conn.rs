@@ -101,6 +101,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                 }
             }
         }
+        if out.len() > READ_CHUNK && server.pubsub.normal_reply_over_limit(&handle, out.len()) {
+            break;
+        }
         if !flush(&server, &mut stream, &handle, &mut out, pushed).await {
             break;
         }
