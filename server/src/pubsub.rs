@@ -326,11 +326,14 @@ impl PubSub {
     pub fn publish(&self, kind: Kind, channel: &[u8], message: &[u8], mut me: Option<SelfSink>) -> usize {
         let mut receivers = 0;
         let map = self.map(kind);
+        // Read once per publish, not per subscriber.
+        let mut limits = None;
         if let Some(subs) = map.get(channel) {
             let word: &[u8] = if kind == Kind::Shard { b"smessage" } else { b"message" };
             let frame = encode(&[word, channel, message]);
+            let limits = limits.get_or_insert_with(|| *self.limits.read());
             for h in subs.values() {
-                self.deliver(h, &frame, me.as_mut());
+                self.deliver(h, &frame, me.as_mut(), limits);
                 receivers += 1;
             }
         }
@@ -343,8 +346,9 @@ impl PubSub {
                 continue;
             }
             let frame = encode(&[b"pmessage", pat, channel, message]);
+            let limits = limits.get_or_insert_with(|| *self.limits.read());
             for h in subs.values() {
-                self.deliver(h, &frame, me.as_mut());
+                self.deliver(h, &frame, me.as_mut(), limits);
                 receivers += 1;
             }
         }
@@ -353,7 +357,7 @@ impl PubSub {
 
     /// Queues one frame (encoded as a RESP2 array) for a subscriber in its protocol,
     /// enforcing the output buffer limit of its class.
-    fn deliver(&self, h: &ClientHandle, frame: &[u8], me: Option<&mut SelfSink>) {
+    fn deliver(&self, h: &ClientHandle, frame: &[u8], me: Option<&mut SelfSink>, limits: &[ObufLimit; 3]) {
         if let Some(me) = me {
             if me.id == h.id {
                 me.buf.push(if me.resp == Resp::V3 { b'>' } else { b'*' });
@@ -374,8 +378,7 @@ impl PubSub {
         let used = h.omem.fetch_add(frame.len() as u64, Ordering::Relaxed) + frame.len() as u64;
         ob.notify.notify_one();
         let class = if ob.pubsub_mode.load(Ordering::Relaxed) { CLASS_PUBSUB } else { CLASS_NORMAL };
-        let limit = self.limits.read()[class];
-        if over_limit(ob, limit, used) && !ob.closing.swap(true, Ordering::Relaxed) {
+        if over_limit(ob, limits[class], used) && !ob.closing.swap(true, Ordering::Relaxed) {
             let info = crate::commands::client::info_line(h, rhodium_storage::clock::now_ms());
             crate::log_warning!("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.", info);
             h.kill();
