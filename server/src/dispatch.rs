@@ -166,19 +166,21 @@ pub fn execute(server: &Server, client: &mut ClientState, argv: Argv, out: &mut 
 }
 
 /// Runs one request whose command the caller already looked up (the connection loop
-/// needs it before dispatch for CLIENT PAUSE and CLIENT LIST's `cmd`).
-pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) {
+/// needs it before dispatch for CLIENT PAUSE and CLIENT LIST's `cmd`). Returns how many
+/// bytes of pub/sub messages for the client itself precede the reply (CLIENT REPLY OFF
+/// drops the reply, not those).
+pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
     let resolved = match lookup {
         Lookup::Found(r) => r,
         Lookup::Unknown => {
             reject(server, out, &unknown_command(&argv));
-            return;
+            return 0;
         }
         Lookup::UnknownSub(container) => {
             let sub: String = String::from_utf8_lossy(&argv[1]).chars().take(128).collect();
             let msg = format!("ERR unknown subcommand '{}'. Try {} HELP.", sub, container.spec.name.to_ascii_uppercase());
             reject(server, out, &msg);
-            return;
+            return 0;
         }
     };
     let spec: &'static CommandSpec = resolved.spec;
@@ -186,23 +188,23 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
     if !spec.arity_ok(argv.len()) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         reject(server, out, &CommandError::WrongArity(resolved.fullname.to_string()).to_string());
-        return;
+        return 0;
     }
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         reject(server, out, "NOAUTH Authentication required.");
-        return;
+        return 0;
     }
     let Some(handler) = spec.handler else {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         reject(server, out, &CommandError::WrongArity(resolved.fullname.to_string()).to_string());
-        return;
+        return 0;
     };
     if client.in_pubsub && client.resp == rhodium_protocol::Resp::V2 && !crate::commands::pubsub::allowed_in_subscribed_mode(resolved.fullname) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         let msg = format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", resolved.fullname);
         reject(server, out, &msg);
-        return;
+        return 0;
     }
 
     let now = rhodium_storage::clock::now_ms();
@@ -259,7 +261,8 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
             server.propagator.propagate(e.db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
         });
     }
-    if !pushes.is_empty() {
+    let pushed = pushes.len();
+    if pushed > 0 {
         // The client's own messages come before its reply, as Redis writes them.
         out.buffer_mut().splice(mark..mark, pushes);
     }
@@ -272,6 +275,7 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         stats.failed_calls.fetch_add(1, Ordering::Relaxed);
     }
     count_errors(server, errors, code);
+    pushed
 }
 
 /// Writes an error for a command that was not executed, counting it.

@@ -301,6 +301,18 @@ fn own_events_precede_the_reply() {
         let rb = b.cmd_bytes(&split(line)).unwrap();
         assert_eq!(String::from_utf8_lossy(&ra), String::from_utf8_lossy(&rb), "at {line}");
     }
+    // CLIENT REPLY OFF drops replies, not pushes.
+    for c in [&mut a, &mut b] {
+        c.send(&["SUBSCRIBE", "__keyevent@0__:set"]).unwrap();
+        c.send(&["CLIENT", "REPLY", "OFF"]).unwrap();
+        c.send(&["SET", "k", "v"]).unwrap();
+        c.send(&["CLIENT", "REPLY", "ON"]).unwrap();
+    }
+    for _ in 0..3 {
+        let ra = a.read_reply_bytes().unwrap();
+        let rb = b.read_reply_bytes().unwrap();
+        assert_eq!(String::from_utf8_lossy(&ra), String::from_utf8_lossy(&rb));
+    }
 }
 
 #[test]

@@ -75,8 +75,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                     *handle.last_cmd.lock() = resolved.map(|r| r.fullname).unwrap_or("NULL");
                     out.set_resp(client.resp);
                     let mark = out.len();
-                    dispatch::execute_looked_up(&server, &mut client, argv, lookup, &mut out);
-                    apply_reply_mode(&mut client, &mut out, mark);
+                    let pushed_first = dispatch::execute_looked_up(&server, &mut client, argv, lookup, &mut out);
+                    apply_reply_mode(&mut client, &mut out, mark + pushed_first);
                     if client.pubsub.is_some() {
                         // Messages published meanwhile follow this command's reply.
                         pushed += handle.outbox.take_into(out.buffer_mut());
