@@ -360,6 +360,12 @@ fn lazy_expiry_publishes_expired() {
         SET k3 w
         SET k4 v PXAT 1
         LPUSH k4 a
+        SET k5 v PXAT 1
+        SCAN 0 COUNT 100
+        FLUSHDB
+        SET k6 v PXAT 1
+        RANDOMKEY
+        EXISTS k6
         DEBUG SET-ACTIVE-EXPIRE 1
     "#;
     check_events(&p, "KEA", false, script);

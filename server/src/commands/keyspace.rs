@@ -468,6 +468,7 @@ fn scan(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         let key = Bytes::from(key);
         server.keyspace.delete_if_expired_then(db, &key, now, || {
             Stats::incr(&server.stats.expired_keys, 1);
+            ctx.notify_db(ev::EXPIRED, "expired", &key, db);
             server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
         });
     }
@@ -494,6 +495,7 @@ fn randomkey(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdR
         let key = Bytes::from(key);
         let deleted = server.keyspace.delete_if_expired_then(db, &key, now, || {
             Stats::incr(&server.stats.expired_keys, 1);
+            ctx.notify_db(ev::EXPIRED, "expired", &key, db);
             server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
         });
         if !deleted {
