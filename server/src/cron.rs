@@ -54,7 +54,8 @@ fn close_idle_clients(server: &Server) {
     let now = rhodium_storage::clock::now_ms();
     for c in server.clients.all() {
         let idle = now - c.last_interaction_ms.load(std::sync::atomic::Ordering::Relaxed);
-        if idle > (timeout as i64) * 1000 {
+        // Pub/Sub clients wait for messages, so Redis never times them out.
+        if idle > (timeout as i64) * 1000 && !c.outbox.pubsub_mode.load(std::sync::atomic::Ordering::Relaxed) {
             crate::log_verbose!("Closing idle client");
             c.kill();
         }

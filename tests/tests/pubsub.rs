@@ -357,3 +357,20 @@ fn client_kill_type_pubsub() {
     assert!(sub.is_closed(Duration::from_secs(10)));
     assert_eq!(c.cmd(&["PING"]).unwrap().as_str(), "PONG");
 }
+
+/// `timeout` closes idle clients but not subscribers, as in Redis.
+#[test]
+fn idle_timeout_spares_subscribers() {
+    let s = TestServer::start(&["--timeout", "1"]);
+    let mut sub = s.raw();
+    sub.cmd(&["SUBSCRIBE", "c"]).unwrap();
+    let mut idle = s.raw();
+    assert_eq!(idle.cmd(&["PING"]).unwrap().as_str(), "PONG");
+    assert!(idle.is_closed(Duration::from_secs(10)), "the idle client should be closed");
+    let mut p = s.raw();
+    assert_eq!(p.cmd(&["PUBLISH", "c", "still here"]).unwrap(), Reply::Int(1));
+    match sub.read_reply().unwrap() {
+        Reply::Array(Some(items)) => assert_eq!(items[2].as_str(), "still here"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
