@@ -222,7 +222,9 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
     let elapsed = started.elapsed().as_micros() as u64;
 
     // Propagate while the key locks are still held.
-    ctx.notify_expired();
+    if !ctx.keys.expired().is_empty() {
+        ctx.notify_expired();
+    }
     let expired = ctx.keys.take_expired();
     let mut unit: Vec<Argv> = Vec::new();
     let mut hidden = Vec::new();

@@ -370,12 +370,14 @@ impl PubSub {
             return;
         }
         let head = if h.resp.load(Ordering::Relaxed) == 3 { b'>' } else { b'*' };
-        {
+        // Counted under the outbox lock, so the connection can never take (and uncount)
+        // bytes before they were counted.
+        let used = {
             let mut b = ob.buf.lock();
             b.push(head);
             b.extend_from_slice(&frame[1..]);
-        }
-        let used = h.omem.fetch_add(frame.len() as u64, Ordering::Relaxed) + frame.len() as u64;
+            h.omem.fetch_add(frame.len() as u64, Ordering::Relaxed) + frame.len() as u64
+        };
         ob.notify.notify_one();
         let class = if ob.pubsub_mode.load(Ordering::Relaxed) { CLASS_PUBSUB } else { CLASS_NORMAL };
         if over_limit(ob, limits[class], used) && !ob.closing.swap(true, Ordering::Relaxed) {
