@@ -360,6 +360,7 @@ fn lazy_expiry_publishes_expired() {
         SET k3 w
         SET k4 v PXAT 1
         LPUSH k4 a
+        FLUSHDB
         SET k5 v PXAT 1
         SCAN 0 COUNT 100
         FLUSHDB
