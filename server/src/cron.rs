@@ -40,6 +40,7 @@ pub fn active_expire_cycle(server: &Server, state: &mut ActiveExpire) {
     let now = rhodium_storage::clock::now_ms();
     state.run(&server.keyspace, now, effort, budget, |db, key| {
         Stats::incr(&server.stats.expired_keys, 1);
+        crate::notify::emit(server, crate::notify::class::EXPIRED, "expired", key, db, None);
         server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]]);
     });
 }
@@ -53,7 +54,8 @@ fn close_idle_clients(server: &Server) {
     let now = rhodium_storage::clock::now_ms();
     for c in server.clients.all() {
         let idle = now - c.last_interaction_ms.load(std::sync::atomic::Ordering::Relaxed);
-        if idle > (timeout as i64) * 1000 {
+        // Pub/Sub clients wait for messages, so Redis never times them out.
+        if idle > (timeout as i64) * 1000 && !c.outbox.pubsub_mode.load(std::sync::atomic::Ordering::Relaxed) {
             crate::log_verbose!("Closing idle client");
             c.kill();
         }

@@ -31,6 +31,13 @@ pub struct ExecCtx<'a> {
     effects: Vec<Argv>,
     dirty: u64,
     suppress: bool,
+    /// Propagate the request even though it changed no data (PUBLISH).
+    forced: bool,
+    /// Pub/Sub messages for this very client (its keyspace events, its own PUBLISH),
+    /// placed before the command's reply as Redis writes them.
+    pushes: Vec<u8>,
+    /// How many of the keys lookups found expired already had their `expired` event.
+    expired_notified: usize,
 }
 
 impl<'a> ExecCtx<'a> {
@@ -56,11 +63,62 @@ impl<'a> ExecCtx<'a> {
         self.suppress = true;
     }
 
-    /// A key's value for reading, counting a keyspace hit or miss.
+    /// Propagates the request to replicas although it changed no data (Redis's
+    /// `forceCommandPropagation`, used by PUBLISH).
+    pub fn force_propagation(&mut self) {
+        self.forced = true;
+    }
+
+    /// Publishes a keyspace event about `key` of the current database (Redis's
+    /// `notifyKeyspaceEvent`); one relaxed load when the class is off.
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.db;
+        self.notify_db(class, event, key, db);
+    }
+
+    /// [`ExecCtx::notify`] for a key of another database (MOVE, COPY ... DB).
+    pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: DbIndex) {
+        let flags = self.server.pubsub.notify_flags.load(Ordering::Relaxed);
+        if flags & class == 0 {
+            return;
+        }
+        if flags & crate::notify::class::EXPIRED != 0 && class != crate::notify::class::EXPIRED {
+            self.notify_expired();
+        }
+        let me = crate::pubsub::SelfSink { id: self.client.handle.id, resp: self.client.resp, buf: &mut self.pushes };
+        crate::notify::emit(self.server, class, event, key, db, Some(me));
+    }
+
+    /// Publishes `expired` for keys lookups deleted since the last call, so they precede
+    /// the command's own events as in Redis (which notifies inside the lookup).
+    fn notify_expired(&mut self) {
+        if self.server.pubsub.notify_flags.load(Ordering::Relaxed) & crate::notify::class::EXPIRED == 0 {
+            return;
+        }
+        while let Some(e) = self.keys.expired().get(self.expired_notified) {
+            self.expired_notified += 1;
+            if e.deleted {
+                let (key, db) = (e.key.clone(), e.db);
+                self.notify_db(crate::notify::class::EXPIRED, "expired", &key, db);
+            }
+        }
+    }
+
+    /// Where this client's own pub/sub messages go while it runs a command.
+    pub fn self_sink(&mut self) -> crate::pubsub::SelfSink<'_> {
+        crate::pubsub::SelfSink { id: self.client.handle.id, resp: self.client.resp, buf: &mut self.pushes }
+    }
+
+    /// A key's value for reading, counting a keyspace hit or miss (and publishing the
+    /// `keymiss` event, as Redis's `lookupKeyRead` does).
     pub fn lookup_read(&mut self, key: &[u8]) -> Result<Option<&Value>, CommandError> {
         let v = self.keys.get(self.db, key)?;
         let counter = if v.is_some() { &self.server.stats.keyspace_hits } else { &self.server.stats.keyspace_misses };
         Stats::incr(counter, 1);
+        if v.is_none() && self.server.pubsub.notify_flags.load(Ordering::Relaxed) & crate::notify::class::KEY_MISS != 0 {
+            let me = crate::pubsub::SelfSink { id: self.client.handle.id, resp: self.client.resp, buf: &mut self.pushes };
+            crate::notify::emit(self.server, crate::notify::class::KEY_MISS, "keymiss", key, self.db, Some(me));
+        }
         Ok(v)
     }
 
@@ -71,6 +129,9 @@ impl<'a> ExecCtx<'a> {
 
     /// Stores a value in the current database.
     pub fn set_key(&mut self, key: &[u8], value: Value, expiry: SetExpiry) -> Result<(), CommandError> {
+        if self.server.pubsub.notify_flags.load(Ordering::Relaxed) & crate::notify::class::NEW != 0 && !self.keys.exists(self.db, key)? {
+            self.notify(crate::notify::class::NEW, "new", key);
+        }
         Ok(self.keys.set(self.db, key, value, expiry)?)
     }
 
@@ -105,19 +166,21 @@ pub fn execute(server: &Server, client: &mut ClientState, argv: Argv, out: &mut 
 }
 
 /// Runs one request whose command the caller already looked up (the connection loop
-/// needs it before dispatch for CLIENT PAUSE and CLIENT LIST's `cmd`).
-pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) {
+/// needs it before dispatch for CLIENT PAUSE and CLIENT LIST's `cmd`). Returns how many
+/// bytes of pub/sub messages for the client itself precede the reply (CLIENT REPLY OFF
+/// drops the reply, not those).
+pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
     let resolved = match lookup {
         Lookup::Found(r) => r,
         Lookup::Unknown => {
             reject(server, out, &unknown_command(&argv));
-            return;
+            return 0;
         }
         Lookup::UnknownSub(container) => {
             let sub: String = String::from_utf8_lossy(&argv[1]).chars().take(128).collect();
             let msg = format!("ERR unknown subcommand '{}'. Try {} HELP.", sub, container.spec.name.to_ascii_uppercase());
             reject(server, out, &msg);
-            return;
+            return 0;
         }
     };
     let spec: &'static CommandSpec = resolved.spec;
@@ -125,26 +188,33 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
     if !spec.arity_ok(argv.len()) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         reject(server, out, &CommandError::WrongArity(resolved.fullname.to_string()).to_string());
-        return;
+        return 0;
     }
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         reject(server, out, "NOAUTH Authentication required.");
-        return;
+        return 0;
     }
     let Some(handler) = spec.handler else {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         reject(server, out, &CommandError::WrongArity(resolved.fullname.to_string()).to_string());
-        return;
+        return 0;
     };
+    if client.in_pubsub && client.resp == rhodium_protocol::Resp::V2 && !crate::commands::pubsub::allowed_in_subscribed_mode(resolved.fullname) {
+        stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        let msg = format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", resolved.fullname);
+        reject(server, out, &msg);
+        return 0;
+    }
 
     let now = rhodium_storage::clock::now_ms();
     let db = client.db;
     let mode = if spec.has(flags::WRITE) { LockMode::Write } else { LockMode::Read };
     let positions = if spec.key_specs.is_empty() && spec.getkeys.is_none() { Default::default() } else { key_positions(spec, &argv) };
     let keys = server.keyspace.lock(positions.iter().map(|&i| (db, &argv[i])), mode, now, ExpiryMode::Delete);
-    let mut ctx = ExecCtx { server, client, db, now, keys, command: resolved, effects: Vec::new(), dirty: 0, suppress: false };
+    let mut ctx = ExecCtx { server, client, db, now, keys, command: resolved, effects: Vec::new(), dirty: 0, suppress: false, forced: false, pushes: Vec::new(), expired_notified: 0 };
     let mut args = Args::new(argv);
+    let mark = out.len();
     let started = std::time::Instant::now();
     if let Err(e) = handler(&mut ctx, &mut args, out) {
         out.error(&e.to_string());
@@ -152,6 +222,9 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
     let elapsed = started.elapsed().as_micros() as u64;
 
     // Propagate while the key locks are still held.
+    if !ctx.keys.expired().is_empty() {
+        ctx.notify_expired();
+    }
     let expired = ctx.keys.take_expired();
     let mut unit: Vec<Argv> = Vec::new();
     let mut hidden = Vec::new();
@@ -167,7 +240,7 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
     if !ctx.suppress {
         if !ctx.effects.is_empty() {
             unit.append(&mut ctx.effects);
-        } else if dirty > 0 && spec.has(flags::WRITE) {
+        } else if (dirty > 0 && spec.has(flags::WRITE)) || ctx.forced {
             unit.push(args.into_argv());
         }
     }
@@ -177,6 +250,7 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
     if !unit.is_empty() {
         server.propagator.propagate(db, unit);
     }
+    let mut pushes = std::mem::take(&mut ctx.pushes);
     drop(ctx);
 
     // Keys a read found expired are deleted now, under their own write lock.
@@ -184,8 +258,15 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         let key = Bytes::from(e.key);
         server.keyspace.delete_if_expired_then(e.db, &key, now, || {
             Stats::incr(&server.stats.expired_keys, 1);
+            let me = crate::pubsub::SelfSink { id: client.handle.id, resp: client.resp, buf: &mut pushes };
+            crate::notify::emit(server, crate::notify::class::EXPIRED, "expired", &key, e.db, Some(me));
             server.propagator.propagate(e.db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
         });
+    }
+    let pushed = pushes.len();
+    if pushed > 0 {
+        // The client's own messages come before its reply, as Redis writes them.
+        out.buffer_mut().splice(mark..mark, pushes);
     }
 
     stats.calls.fetch_add(1, Ordering::Relaxed);
@@ -196,6 +277,7 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         stats.failed_calls.fetch_add(1, Ordering::Relaxed);
     }
     count_errors(server, errors, code);
+    pushed
 }
 
 /// Writes an error for a command that was not executed, counting it.

@@ -10,6 +10,8 @@ pub mod dispatch;
 pub mod error;
 pub mod log;
 pub mod net;
+pub mod notify;
+pub mod pubsub;
 pub mod run;
 pub mod state;
 #[cfg(test)]

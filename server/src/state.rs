@@ -52,6 +52,8 @@ pub struct Server {
     pub clients: ClientRegistry,
     pub stats: Stats,
     pub propagator: Propagator,
+    /// Pub/Sub subscribers, keyspace-notification flags and output buffer limits.
+    pub pubsub: crate::pubsub::PubSub,
     /// 40 hex characters, new at every start.
     pub run_id: String,
     /// Unix milliseconds at startup.
@@ -117,6 +119,8 @@ impl Server {
     pub fn new(config: Config) -> Arc<Server> {
         let run_id = random_hex(40);
         let origin = u64::from_str_radix(&run_id[..16], 16).unwrap_or(1);
+        let pubsub = crate::pubsub::PubSub::default();
+        pubsub.apply_config(&config);
         Arc::new_cyclic(|me| Server {
             me: me.clone(),
             tcp_accept_tasks: Mutex::new(Vec::new()),
@@ -125,6 +129,7 @@ impl Server {
             clients: ClientRegistry::default(),
             stats: Stats::default(),
             propagator: Propagator::new(origin),
+            pubsub,
             run_id,
             started_ms: rhodium_storage::clock::now_ms(),
             started: std::time::Instant::now(),
@@ -155,6 +160,7 @@ impl Server {
 
     /// Replaces the configuration (CONFIG SET applies all changes at once).
     pub fn set_config(&self, config: Config) {
+        self.pubsub.apply_config(&config);
         self.config.store(Arc::new(config));
     }
 

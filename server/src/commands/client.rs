@@ -88,7 +88,10 @@ fn client_type(name: &[u8]) -> Result<ClientType, CommandError> {
 
 /// The type of a connected client. Replication and pub/sub mark their clients on the
 /// handle later; until then every client is normal.
-fn type_of(_c: &ClientHandle) -> ClientType {
+fn type_of(c: &ClientHandle) -> ClientType {
+    if c.outbox.pubsub_mode.load(Ordering::Relaxed) {
+        return ClientType::Pubsub;
+    }
     ClientType::Normal
 }
 
@@ -99,6 +102,9 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
     let age = (now_ms - c.created_ms).max(0) / 1000;
     let idle = (now_ms - c.last_interaction_ms.load(Ordering::Relaxed)).max(0) / 1000;
     let mut flags = String::new();
+    if c.outbox.pubsub_mode.load(Ordering::Relaxed) {
+        flags.push('P');
+    }
     if matches!(c.addr, Peer::Unix(_)) {
         flags.push('U');
     }
@@ -114,7 +120,7 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
     let qbuf_free = rbs.saturating_sub(qbuf);
     let tot_mem = rbs + qbuf + omem + 1024;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr.display(),
         c.laddr.display(),
@@ -124,6 +130,9 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
         idle,
         flags,
         c.db.load(Ordering::Relaxed),
+        c.outbox.subs.load(Ordering::Relaxed),
+        c.outbox.psubs.load(Ordering::Relaxed),
+        c.outbox.ssubs.load(Ordering::Relaxed),
         qbuf,
         qbuf_free,
         rbs,

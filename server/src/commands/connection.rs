@@ -40,9 +40,16 @@ pub fn specs() -> &'static [CommandSpec] {
     SPECS
 }
 
-fn ping(_ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
+fn ping(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     if args.argc() > 2 {
         return Err(CommandError::WrongArity("ping".into()));
+    }
+    if ctx.client.in_pubsub && ctx.client.resp == Resp::V2 {
+        // Redis answers a subscribed RESP2 client in the shape of a message.
+        out.array(2);
+        out.bulk(b"pong");
+        out.bulk(&args.next().unwrap_or_default());
+        return Ok(());
     }
     match args.next() {
         Some(msg) => out.bulk(&msg),
@@ -65,6 +72,7 @@ fn quit(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult
 /// RESET: back to a fresh connection's state (Redis's `clearClientConnectionState`):
 /// db 0, RESP2, default authentication, no name, replies on.
 fn reset(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
+    ctx.server.pubsub.unsubscribe_all(ctx.client);
     ctx.client.select(0);
     ctx.client.resp = Resp::V2;
     ctx.client.handle.resp.store(2, std::sync::atomic::Ordering::Relaxed);

@@ -14,6 +14,7 @@ use super::keyspace::parse_cursor;
 use super::spec::{acl, flags as f, keyflags as k, CommandSpec, Group, KeySpec};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
+use crate::notify::class as ev;
 
 pub fn specs() -> &'static [CommandSpec] {
     const H: CommandSpec = CommandSpec { group: Group::Hash, since: "2.0.0", acl: acl::HASH, ..CommandSpec::DEFAULT };
@@ -109,6 +110,7 @@ fn set_pairs(ctx: &mut ExecCtx, args: &mut Args) -> Result<i64, CommandError> {
         }
     }
     ctx.mark_dirty(pairs.len() as u64 / 2);
+    ctx.notify(ev::HASH, "hset", &key);
     Ok(created)
 }
 
@@ -139,6 +141,7 @@ fn hsetnx(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
     h.try_conversion([field.as_ref(), value.as_ref()], l);
     h.set(&field, &value, l);
     ctx.mark_dirty(1);
+    ctx.notify(ev::HASH, "hset", &key);
     out.integer(1);
     Ok(())
 }
@@ -184,8 +187,12 @@ fn hdel(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         }
     }
     let empty = h.is_empty();
+    if deleted > 0 {
+        ctx.notify(ev::HASH, "hdel", &key);
+    }
     if empty {
         ctx.delete_key(&key)?;
+        ctx.notify(ev::GENERIC, "del", &key);
     }
     if deleted > 0 {
         ctx.mark_dirty(deleted);
@@ -264,6 +271,7 @@ fn hincrby(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResu
     let text = b.format(new);
     write_or_create(ctx, &key)?.set(&field, text.as_bytes(), l);
     ctx.mark_dirty(1);
+    ctx.notify(ev::HASH, "hincrby", &key);
     out.integer(new);
     Ok(())
 }
@@ -288,6 +296,7 @@ fn hincrbyfloat(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> Cm
     let text = sum.to_human_string();
     write_or_create(ctx, &key)?.set(&field, text.as_bytes(), l);
     ctx.mark_dirty(1);
+    ctx.notify(ev::HASH, "hincrbyfloat", &key);
     out.bulk(text.as_bytes());
     // The final value travels, so float formatting can never diverge on replicas.
     ctx.effect_parts(&[b"HSET".as_slice(), &key, &field, text.as_bytes()]);

@@ -336,10 +336,10 @@ fn stats(s: &Server, f: &mut Fields) {
     }
     f.kv("keyspace_hits", get(&st.keyspace_hits));
     f.kv("keyspace_misses", get(&st.keyspace_misses));
+    f.kv("pubsub_channels", s.pubsub.channel_count());
+    f.kv("pubsub_patterns", s.pubsub.pattern_count());
+    f.kv("pubsubshard_channels", s.pubsub.shard_channel_count());
     for k in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

@@ -10,6 +10,7 @@ use rhodium_storage::{DbIndex, OpError, UnixMillis};
 use super::spec::{acl, flags as f, keyflags as k, CommandSpec, Group, KeySpec};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
+use crate::notify::class as ev;
 use crate::state::Stats;
 
 /// SCAN's default COUNT.
@@ -69,6 +70,9 @@ pub(crate) fn exists_notouch(ctx: &mut ExecCtx, key: &[u8]) -> Result<bool, Comm
     let found = ctx.keys.get_entry(ctx.db, key, false)?.is_some();
     let counter = if found { &ctx.server.stats.keyspace_hits } else { &ctx.server.stats.keyspace_misses };
     Stats::incr(counter, 1);
+    if !found {
+        ctx.notify(ev::KEY_MISS, "keymiss", key);
+    }
     Ok(found)
 }
 
@@ -100,6 +104,7 @@ fn propagate_foreign_expired(ctx: &mut ExecCtx) {
     let db = ctx.db;
     for e in ctx.keys.take_expired_where(|e| e.db != db && e.deleted) {
         Stats::incr(&ctx.server.stats.expired_keys, 1);
+        ctx.notify_db(ev::EXPIRED, "expired", &e.key, e.db);
         ctx.server.propagator.propagate(e.db, vec![vec![Bytes::from_static(b"DEL"), Bytes::from(e.key)]]);
     }
 }
@@ -117,6 +122,7 @@ fn del(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     for key in &keys {
         if ctx.delete_key(key)? {
             n += 1;
+            ctx.notify(ev::GENERIC, "del", key);
         }
     }
     ctx.mark_dirty(n);
@@ -154,6 +160,9 @@ fn type_cmd(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdRes
     let name = ctx.keys.get_entry(db, &key, false)?.map(|e| e.value.value_type().name());
     let counter = if name.is_some() { &ctx.server.stats.keyspace_hits } else { &ctx.server.stats.keyspace_misses };
     Stats::incr(counter, 1);
+    if name.is_none() {
+        ctx.notify(ev::KEY_MISS, "keymiss", &key);
+    }
     out.simple(name.unwrap_or("none"));
     Ok(())
 }
@@ -192,6 +201,9 @@ fn rename_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, nx:
     let (value, ttl) = ctx.keys.take(db, &src)?.ok_or(OpError::NoSuchKey)?;
     ctx.keys.set(db, &dst, value, ttl_expiry(ttl))?;
     ctx.mark_dirty(1);
+    ctx.notify(ev::NEW, "new", &dst);
+    ctx.notify(ev::GENERIC, "rename_from", &src);
+    ctx.notify(ev::GENERIC, "rename_to", &dst);
     if nx {
         out.integer(1);
     } else {
@@ -214,6 +226,9 @@ fn move_cmd(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdRes
     let moved = moved?;
     if moved {
         ctx.mark_dirty(1);
+        ctx.notify_db(ev::NEW, "new", &key, dst);
+        ctx.notify_db(ev::GENERIC, "move_from", &key, src);
+        ctx.notify_db(ev::GENERIC, "move_to", &key, dst);
     }
     out.integer(i64::from(moved));
     Ok(())
@@ -257,6 +272,8 @@ fn copy(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
     let copied = copied?;
     if copied {
         ctx.mark_dirty(1);
+        ctx.notify_db(ev::NEW, "new", &dst_key, dst);
+        ctx.notify_db(ev::GENERIC, "copy_to", &dst_key, dst);
     }
     out.integer(i64::from(copied));
     Ok(())
@@ -451,6 +468,7 @@ fn scan(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         let key = Bytes::from(key);
         server.keyspace.delete_if_expired_then(db, &key, now, || {
             Stats::incr(&server.stats.expired_keys, 1);
+            ctx.notify_db(ev::EXPIRED, "expired", &key, db);
             server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
         });
     }
@@ -477,6 +495,7 @@ fn randomkey(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdR
         let key = Bytes::from(key);
         let deleted = server.keyspace.delete_if_expired_then(db, &key, now, || {
             Stats::incr(&server.stats.expired_keys, 1);
+            ctx.notify_db(ev::EXPIRED, "expired", &key, db);
             server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
         });
         if !deleted {
@@ -572,12 +591,14 @@ fn expire_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, bas
         // Already in the past: the key goes now, and replicas see a DEL.
         ctx.keys.remove(db, &key)?;
         ctx.mark_dirty(1);
+        ctx.notify(ev::GENERIC, "del", &key);
         ctx.effect_parts(&[b"DEL".as_slice(), &key]);
         out.integer(1);
         return Ok(());
     }
     ctx.keys.set_expiry(db, &key, when)?;
     ctx.mark_dirty(1);
+    ctx.notify(ev::GENERIC, "expire", &key);
     // Propagated as an absolute PEXPIREAT with the options as given; PEXPIREAT itself goes
     // out unchanged.
     if !(base == 0 && unit == Unit::Millis) {
@@ -643,6 +664,7 @@ fn persist(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResu
     let removed = ctx.keys.persist(ctx.db, &key)?;
     if removed {
         ctx.mark_dirty(1);
+        ctx.notify(ev::GENERIC, "persist", &key);
     }
     out.integer(i64::from(removed));
     Ok(())

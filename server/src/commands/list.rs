@@ -13,6 +13,7 @@ use rhodium_storage::Value;
 use super::spec::{acl, flags as f, keyflags as k, BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
+use crate::notify::class as ev;
 
 pub fn specs() -> &'static [CommandSpec] {
     const S: CommandSpec = CommandSpec { group: Group::List, acl: acl::LIST, ..CommandSpec::DEFAULT };
@@ -84,6 +85,7 @@ fn write_list<'c>(ctx: &'c mut ExecCtx, key: &[u8]) -> Result<Option<&'c mut Lis
 fn delete_if_empty(ctx: &mut ExecCtx, key: &[u8]) -> CmdResult {
     if write_list(ctx, key)?.is_some_and(|l| l.is_empty()) {
         ctx.delete_key(key)?;
+        ctx.notify(ev::GENERIC, "del", key);
     }
     Ok(())
 }
@@ -112,6 +114,7 @@ fn push_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, end: 
     let len = push_elements(ctx, &key, end, &elements, only_existing)?;
     if len > 0 {
         ctx.mark_dirty(elements.len() as u64);
+        ctx.notify(ev::LIST, push_event(end), &key);
     }
     out.integer(len as i64);
     Ok(())
@@ -133,11 +136,32 @@ fn rpushx(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
     push_generic(ctx, args, out, End::Right, true)
 }
 
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    if end == End::Left {
+        "lpush"
+    } else {
+        "rpush"
+    }
+}
+
+/// The keyspace event of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    if end == End::Left {
+        "lpop"
+    } else {
+        "rpop"
+    }
+}
+
 /// Pops up to `count` elements from `end`, in popping order, deleting the key if emptied.
 fn pop_elements(ctx: &mut ExecCtx, key: &[u8], end: End, count: usize) -> Result<Vec<rhodium_storage::SmallBytes>, CommandError> {
     let Some(l) = write_list(ctx, key)? else { return Ok(Vec::new()) };
     let n = count.min(l.len());
     let popped: Vec<_> = (0..n).filter_map(|_| l.pop(end)).collect();
+    if n > 0 {
+        ctx.notify(ev::LIST, pop_event(end), key);
+    }
     delete_if_empty(ctx, key)?;
     Ok(popped)
 }
@@ -221,6 +245,7 @@ fn lset(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
     let index = parse_i64(&index_arg).ok_or(ArgError::NotInteger)?;
     l.set(index, &element)?;
     ctx.mark_dirty(1);
+    ctx.notify(ev::LIST, "lset", &key);
     out.ok();
     Ok(())
 }
@@ -244,6 +269,7 @@ fn linsert(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResu
     if l.insert(after, &pivot, &element) {
         let len = l.len();
         ctx.mark_dirty(1);
+        ctx.notify(ev::LIST, "linsert", &key);
         out.integer(len as i64);
     } else {
         out.integer(-1);
@@ -275,6 +301,7 @@ fn ltrim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
     let end = args.next_i64()?;
     if let Some(l) = write_list(ctx, &key)? {
         let removed = l.trim(clamp_range(start, end, l.len()));
+        ctx.notify(ev::LIST, "ltrim", &key);
         delete_if_empty(ctx, &key)?;
         ctx.mark_dirty(removed as u64);
     }
@@ -291,6 +318,9 @@ fn lrem(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         return Ok(());
     };
     let removed = l.remove(count, &element);
+    if removed > 0 {
+        ctx.notify(ev::LIST, "lrem", &key);
+    }
     delete_if_empty(ctx, &key)?;
     ctx.mark_dirty(removed as u64);
     out.integer(removed as i64);
@@ -359,10 +389,13 @@ fn lmove_generic(ctx: &mut ExecCtx, src: &[u8], dst: &[u8], from: End, to: End, 
         out.null();
         return Ok(());
     };
+    push_elements(ctx, dst, to, &[Bytes::copy_from_slice(value.as_bytes())], false)?;
+    // Redis's order: the push, the pop, then the emptied source's deletion.
+    ctx.notify(ev::LIST, push_event(to), dst);
+    ctx.notify(ev::LIST, pop_event(from), src);
     if src != dst {
         delete_if_empty(ctx, src)?;
     }
-    push_elements(ctx, dst, to, &[Bytes::copy_from_slice(value.as_bytes())], false)?;
     ctx.mark_dirty(1);
     out.bulk(value.as_bytes());
     Ok(())

@@ -18,6 +18,7 @@ pub mod introspection;
 pub mod keyspace;
 pub mod list;
 pub mod object;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;

@@ -13,6 +13,7 @@ use rhodium_storage::Value;
 use super::spec::{acl, flags as f, keyflags as k, BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
+use crate::notify::class as ev;
 
 pub fn specs() -> &'static [CommandSpec] {
     const S: CommandSpec = CommandSpec { group: Group::Set, acl: acl::SET, ..CommandSpec::DEFAULT };
@@ -102,6 +103,9 @@ fn sadd(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         }
     }
     ctx.mark_dirty(added as u64);
+    if added > 0 {
+        ctx.notify(ev::SET, "sadd", &key);
+    }
     out.integer(added);
     Ok(())
 }
@@ -124,8 +128,12 @@ fn srem(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         }
     }
     let empty = set.is_empty();
+    if deleted > 0 {
+        ctx.notify(ev::SET, "srem", &key);
+    }
     if empty {
         ctx.delete_key(&key)?;
+        ctx.notify(ev::GENERIC, "del", &key);
     }
     ctx.mark_dirty(deleted as u64);
     out.integer(deleted);
@@ -244,8 +252,10 @@ fn spop(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         };
         set.remove(&member);
         let empty = set.is_empty();
+        ctx.notify(ev::SET, "spop", &key);
         if empty {
             ctx.delete_key(&key)?;
+            ctx.notify(ev::GENERIC, "del", &key);
         }
         ctx.mark_dirty(1);
         ctx.effect_parts(&[b"SREM".as_slice(), &key, &member]);
@@ -257,11 +267,14 @@ fn spop(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         return Ok(());
     }
     let size = set.len() as u64;
+    ctx.notify(ev::SET, "spop", &key);
+    let Some(set) = ctx.lookup_write(&key)?.map(as_set_mut).transpose()? else { return Ok(()) };
     if count >= size {
         // The whole set, replied as SUNION of the one key would (rebuilt from an intset).
         let all = union_of(std::iter::once(&*set), max);
         reply_members(out, &all);
         ctx.delete_key(&key)?;
+        ctx.notify(ev::GENERIC, "del", &key);
         ctx.mark_dirty(size);
         ctx.effect_parts(&[b"DEL".as_slice(), &key]);
         return Ok(());
@@ -325,8 +338,10 @@ fn smove(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
         out.integer(0);
         return Ok(());
     }
+    ctx.notify(ev::SET, "srem", &src);
     if peek_set(ctx, &src)?.is_some_and(|s| s.is_empty()) {
         ctx.delete_key(&src)?;
+        ctx.notify(ev::GENERIC, "del", &src);
     }
     ctx.mark_dirty(1);
     let added = match ctx.lookup_write(&dst)? {
@@ -340,6 +355,7 @@ fn smove(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
     };
     if added {
         ctx.mark_dirty(1);
+        ctx.notify(ev::SET, "sadd", &dst);
     }
     out.integer(1);
     Ok(())
@@ -447,8 +463,11 @@ fn store(ctx: &mut ExecCtx, dst: &[u8], set: SetValue, out: &mut ReplyWriter) ->
     if n > 0 {
         ctx.set_key(dst, Value::Set(Box::new(set)), SetExpiry::Clear)?;
         ctx.mark_dirty(1);
+        // The event is the command's name (sinterstore, sunionstore, sdiffstore).
+        ctx.notify(ev::SET, ctx.command.fullname, dst);
     } else if ctx.delete_key(dst)? {
         ctx.mark_dirty(1);
+        ctx.notify(ev::GENERIC, "del", dst);
     }
     out.integer(n as i64);
     Ok(())

@@ -11,6 +11,7 @@ use rhodium_storage::{OpError, UnixMillis, Value};
 use super::spec::{acl, flags as f, keyflags as k, CommandSpec, Group, KeySpec};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
+use crate::notify::class as ev;
 
 pub fn specs() -> &'static [CommandSpec] {
     const S: CommandSpec = CommandSpec { group: Group::String, acl: acl::STRING, ..CommandSpec::DEFAULT };
@@ -187,7 +188,9 @@ fn set_generic(ctx: &mut ExecCtx, argv: &[Bytes], val_idx: usize, opts: &ExtOpti
     };
     ctx.set_key(key, Value::string(val), expiry)?;
     ctx.mark_dirty(1);
+    ctx.notify(ev::STRING, "set", key);
     if let Some(t) = at {
+        ctx.notify(ev::GENERIC, "expire", key);
         // Relative and absolute expiries propagate as one absolute form.
         ctx.effect_parts(&[b"SET".as_slice(), key, val, b"PXAT", itoa::Buffer::new().format(t).as_bytes()]);
     } else if flags & GET != 0 {
@@ -255,6 +258,7 @@ fn mset_generic(ctx: &mut ExecCtx, args: &mut Args, nx: bool, out: &mut ReplyWri
     }
     for kv in pairs.chunks(2) {
         ctx.set_key(&kv[0], Value::string(&kv[1]), SetExpiry::Clear)?;
+        ctx.notify(ev::STRING, "set", &kv[0]);
     }
     ctx.mark_dirty(pairs.len() as u64 / 2);
     if nx {
@@ -279,6 +283,7 @@ fn getset(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
     reply_get(ctx, &key, out)?;
     ctx.set_key(&key, Value::string(&val), SetExpiry::Clear)?;
     ctx.mark_dirty(1);
+    ctx.notify(ev::STRING, "set", &key);
     ctx.effect_parts(&[b"SET".as_slice(), &key, &val]);
     Ok(())
 }
@@ -288,6 +293,7 @@ fn getdel(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
     reply_get(ctx, &key, out)?;
     if ctx.delete_key(&key)? {
         ctx.mark_dirty(1);
+        ctx.notify(ev::GENERIC, "del", &key);
         ctx.effect_parts(&[b"DEL".as_slice(), &key]);
     }
     Ok(())
@@ -312,14 +318,17 @@ fn getex(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
             // An absolute time already past deletes the key, as Redis's GETEX does.
             ctx.delete_key(key)?;
             ctx.mark_dirty(1);
+            ctx.notify(ev::GENERIC, "del", key);
             ctx.effect_parts(&[b"DEL".as_slice(), key]);
         } else {
             ctx.keys.set_expiry(ctx.db, key, t)?;
             ctx.mark_dirty(1);
+            ctx.notify(ev::GENERIC, "expire", key);
             ctx.effect_parts(&[b"PEXPIREAT".as_slice(), key, itoa::Buffer::new().format(t).as_bytes()]);
         }
     } else if opts.flags & PERSIST != 0 && ctx.keys.persist(ctx.db, key)? {
         ctx.mark_dirty(1);
+        ctx.notify(ev::GENERIC, "persist", key);
         ctx.effect_parts(&[b"PERSIST".as_slice(), key]);
     }
     Ok(())
@@ -337,6 +346,7 @@ fn append(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
         }
     };
     ctx.mark_dirty(1);
+    ctx.notify(ev::STRING, "append", &key);
     out.integer(total as i64);
     Ok(())
 }
@@ -366,6 +376,7 @@ fn incr_decr(ctx: &mut ExecCtx, key: &[u8], delta: i64, out: &mut ReplyWriter) -
         }
     };
     ctx.mark_dirty(1);
+    ctx.notify(ev::STRING, "incrby", key);
     out.integer(new);
     Ok(())
 }
@@ -411,6 +422,7 @@ fn incrbyfloat(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> Cmd
         }
     };
     ctx.mark_dirty(1);
+    ctx.notify(ev::STRING, "incrbyfloat", &key);
     out.bulk(text.as_bytes());
     // The final value travels, so float formatting can never diverge on replicas.
     ctx.effect_parts(&[b"SET".as_slice(), &key, text.as_bytes(), b"KEEPTTL"]);
@@ -449,6 +461,7 @@ fn setrange(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdRes
     };
     if !data.is_empty() {
         ctx.mark_dirty(1);
+        ctx.notify(ev::STRING, "setrange", &key);
     }
     out.integer(len as i64);
     Ok(())

@@ -30,6 +30,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::hll::specs,
     super::geo::specs,
     super::sort::specs,
+    super::pubsub::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

@@ -10,6 +10,7 @@ use rhodium_storage::{OpError, Value};
 use super::spec::{acl, flags as f, keyflags as k, BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
+use crate::notify::class as ev;
 
 mod range;
 mod setops;
@@ -104,6 +105,7 @@ fn write<'a>(ctx: &'a mut ExecCtx, key: &[u8]) -> Result<Option<&'a mut ZSet>, C
 fn delete_if_empty(ctx: &mut ExecCtx, key: &[u8]) -> CmdResult {
     if matches!(ctx.lookup_write(key)?, Some(Value::ZSet(z)) if z.is_empty()) {
         ctx.delete_key(key)?;
+        ctx.notify(ev::GENERIC, "del", key);
     }
     Ok(())
 }
@@ -261,6 +263,9 @@ fn zadd_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, mut f
         }
     }
     ctx.mark_dirty((added + updated) as u64);
+    if added + updated > 0 {
+        ctx.notify(ev::ZSET, if flags & INCR != 0 { "zincr" } else { "zadd" }, &key);
+    }
     if nan {
         return Err(CommandError::err("resulting score is not a number (NaN)"));
     }
@@ -302,6 +307,9 @@ fn zrem(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
                 break;
             }
         }
+    }
+    if deleted > 0 {
+        ctx.notify(ev::ZSET, "zrem", &key);
     }
     delete_if_empty(ctx, &key)?;
     ctx.mark_dirty(deleted);
@@ -411,6 +419,7 @@ pub(crate) fn store_result(ctx: &mut ExecCtx, dst: &[u8], items: Vec<(f64, Vec<u
     if n == 0 {
         if ctx.delete_key(dst)? {
             ctx.mark_dirty(1);
+            ctx.notify(ev::GENERIC, "del", dst);
         }
     } else {
         let mut z = ZSet::with_hint(n, 0, lim.0, lim.1);
@@ -420,6 +429,8 @@ pub(crate) fn store_result(ctx: &mut ExecCtx, dst: &[u8], items: Vec<(f64, Vec<u
         z.convert_to_listpack_if_fits(lim.0, lim.1);
         ctx.set_key(dst, Value::ZSet(Box::new(z)), SetExpiry::Clear)?;
         ctx.mark_dirty(1);
+        // The event is the command's name (zrangestore, zunionstore, ...).
+        ctx.notify(ev::ZSET, ctx.command.fullname, dst);
     }
     out.integer(n as i64);
     Ok(())
@@ -433,6 +444,9 @@ fn zremrange_finish(ctx: &mut ExecCtx, key: &[u8], pick: impl FnOnce(&ZSet) -> s
     };
     let r = pick(z);
     let n = z.remove_range(r.start, r.end);
+    if n > 0 {
+        ctx.notify(ev::ZSET, ctx.command.fullname, key);
+    }
     delete_if_empty(ctx, key)?;
     ctx.mark_dirty(n as u64);
     out.integer(n as i64);
@@ -493,6 +507,9 @@ fn zpop_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, max: 
         return Ok(());
     }
     let items = pop(z, count.unwrap_or(1), max);
+    if !items.is_empty() {
+        ctx.notify(ev::ZSET, if max { "zpopmax" } else { "zpopmin" }, &key);
+    }
     delete_if_empty(ctx, &key)?;
     ctx.mark_dirty(items.len() as u64);
     let nested = out.resp() == Resp::V3 && count.is_some();
@@ -551,6 +568,9 @@ fn zmpop(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
     for key in &argv[2..where_idx] {
         let Some(z) = write(ctx, key)? else { continue };
         let items = pop(z, count, max);
+        if !items.is_empty() {
+            ctx.notify(ev::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+        }
         delete_if_empty(ctx, key)?;
         ctx.mark_dirty(items.len() as u64);
         // Replicas get the deterministic single-key form.

@@ -176,6 +176,7 @@ impl Config {
             "save" => self.save.clone(),
             "appendonly" => b(self.appendonly),
             "dbfilename" => self.dbfilename.clone(),
+            "notify-keyspace-events" => crate::notify::flags_to_string(crate::notify::parse_flags(self.other.get(d.name).map(String::as_str).unwrap_or(""))),
             _ => self.other.get(d.name).cloned().unwrap_or_else(|| d.default.to_string()),
         }
     }

@@ -281,9 +281,9 @@ pub static DIRECTIVES: &[Directive] = &[
     // Special configs
     sp("dir", None, "", PROTECTED),
     sp("save", None, "3600 1 300 100 60 10000", MULTI_ARG),
-    sp("client-output-buffer-limit", None, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", MULTI_ARG | NI),
+    sp("client-output-buffer-limit", None, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", MULTI_ARG),
     sp("oom-score-adj-values", None, "0 200 800", MULTI_ARG | NI),
-    sp("notify-keyspace-events", None, "", NI),
+    sp("notify-keyspace-events", None, "", 0),
     sp("bind", None, "* -::*", MULTI_ARG),
     sp("replicaof", Some("slaveof"), "", IMMUTABLE | MULTI_ARG | NI),
     sp("latency-tracking-info-percentiles", None, "50 99 99.9", MULTI_ARG | NI),

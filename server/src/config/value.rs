@@ -304,28 +304,12 @@ fn special(name: &str, args: &[String], current: &str, append_save: bool) -> Res
     }
 }
 
-/// Parses `notify-keyspace-events` classes and prints them back in Redis's order
-/// (`keyspaceEventsFlagsToString`).
+/// Parses `notify-keyspace-events` classes into the stored form: Redis's printed order
+/// (`keyspaceEventsFlagsToString`), plus a trailing `n` when `A` hides it, so the flag
+/// survives (CONFIG GET prints it without, as Redis does).
 fn notify_flags(v: &str) -> Result<String, String> {
-    const ALL: &str = "g$lshzxetd";
-    let mut set = std::collections::HashSet::new();
-    for c in v.chars() {
-        match c {
-            'A' => set.extend(ALL.chars()),
-            'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 't' | 'd' | 'K' | 'E' | 'm' | 'n' => {
-                set.insert(c);
-            }
-            _ => return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
-        }
-    }
-    let mut out = String::new();
-    if ALL.chars().all(|c| set.contains(&c)) {
-        out.push('A');
-    } else {
-        out.extend(ALL.chars().filter(|c| set.contains(c)));
-    }
-    out.extend("KEmn".chars().filter(|c| set.contains(c)));
-    Ok(out)
+    let f = crate::notify::string_to_flags(v).ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+    Ok(crate::notify::flags_to_storage(f))
 }
 
 /// Formats bytes for a rewritten file with the largest exact unit (`1gb`, `64mb`).

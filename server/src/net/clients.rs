@@ -52,6 +52,8 @@ pub struct ClientHandle {
     pub omem: AtomicU64,
     pub kill: AtomicBool,
     pub kill_notify: tokio::sync::Notify,
+    /// Pub/Sub messages queued for this client and its subscription counts.
+    pub outbox: crate::pubsub::Outbox,
 }
 
 impl ClientHandle {
@@ -74,6 +76,7 @@ impl ClientHandle {
             omem: AtomicU64::new(0),
             kill: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
+            outbox: crate::pubsub::Outbox::default(),
         }
     }
 
@@ -154,12 +157,18 @@ pub struct ClientState {
     /// A DEBUG SLEEP asked for: the connection task sleeps this long after the command,
     /// before its reply is written, so no runtime thread is blocked.
     pub sleep_after: Option<std::time::Duration>,
+    /// Pub/Sub subscriptions; `None` until the first subscribe, after which the
+    /// connection loop also drains the client's outbox.
+    pub pubsub: Option<Box<crate::pubsub::Subscriptions>>,
+    /// In pub/sub mode (Redis's `CLIENT_PUBSUB`): a RESP2 client may then run only the
+    /// subscription commands, PING, QUIT and RESET.
+    pub in_pubsub: bool,
 }
 
 impl ClientState {
     /// A fresh client in its default state.
     pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> ClientState {
-        ClientState { handle, db: 0, resp: Resp::V2, authenticated, close_after_reply: false, reply: ReplyMode::On, sleep_after: None }
+        ClientState { handle, db: 0, resp: Resp::V2, authenticated, close_after_reply: false, reply: ReplyMode::On, sleep_after: None, pubsub: None, in_pubsub: false }
     }
 
     pub fn id(&self) -> u64 {

@@ -35,6 +35,15 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                 Ok(n) => n,
             },
             _ = handle.kill_notify.notified() => break,
+            // Only a client that ever subscribed has messages to wait for.
+            _ = handle.outbox.notify.notified(), if client.pubsub.is_some() => {
+                let taken = handle.outbox.take_into(out.buffer_mut());
+                let ok = flush(&server, &mut stream, &handle, &mut out, taken).await;
+                if !ok || handle.killed() {
+                    break;
+                }
+                continue;
+            }
         };
         if handle.killed() {
             break;
@@ -45,6 +54,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
         let qlimit = cfg.client_query_buffer_limit as usize;
         drop(cfg);
         let mut close = false;
+        let mut pushed = 0;
         loop {
             // Per request: an AUTH earlier in the same read lifts the unauthenticated limits.
             let limits = Limits { max_bulk_len, authenticated: client.authenticated };
@@ -65,8 +75,12 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                     *handle.last_cmd.lock() = resolved.map(|r| r.fullname).unwrap_or("NULL");
                     out.set_resp(client.resp);
                     let mark = out.len();
-                    dispatch::execute_looked_up(&server, &mut client, argv, lookup, &mut out);
-                    apply_reply_mode(&mut client, &mut out, mark);
+                    let pushed_first = dispatch::execute_looked_up(&server, &mut client, argv, lookup, &mut out);
+                    apply_reply_mode(&mut client, &mut out, mark + pushed_first);
+                    if client.pubsub.is_some() {
+                        // Messages published meanwhile follow this command's reply.
+                        pushed += handle.outbox.take_into(out.buffer_mut());
+                    }
                     if let Some(d) = client.sleep_after.take() {
                         tokio::time::sleep(d).await;
                     }
@@ -87,12 +101,11 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                 }
             }
         }
-        if !out.is_empty() {
-            Stats::incr(&server.stats.net_output_bytes, out.len() as u64);
-            if stream.write_all(out.as_bytes()).await.is_err() {
-                break;
-            }
-            out.clear();
+        if out.len() > READ_CHUNK && server.pubsub.normal_reply_over_limit(&handle, out.len()) {
+            break;
+        }
+        if !flush(&server, &mut stream, &handle, &mut out, pushed).await {
+            break;
         }
         if close {
             break;
@@ -103,8 +116,29 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
         }
         handle.qbuf.store(rbuf.len() as u64, Ordering::Relaxed);
     }
+    server.pubsub.unsubscribe_all(&mut client);
     let _ = stream.shutdown().await;
     server.clients.remove(handle.id);
+}
+
+/// Writes the pending output; `pushed` of its bytes were pub/sub messages, counted in
+/// `omem` until written. A kill (e.g. for the output buffer limit) interrupts a write
+/// to a client that stopped reading. False when the connection must close.
+async fn flush<S: AsyncWrite + Unpin>(server: &Server, stream: &mut S, handle: &ClientHandle, out: &mut ReplyWriter, pushed: usize) -> bool {
+    if out.is_empty() {
+        return true;
+    }
+    Stats::incr(&server.stats.net_output_bytes, out.len() as u64);
+    let ok = tokio::select! {
+        biased;
+        r = stream.write_all(out.as_bytes()) => r.is_ok(),
+        _ = handle.kill_notify.notified() => false,
+    };
+    out.clear();
+    if pushed > 0 {
+        handle.omem.fetch_sub(pushed as u64, Ordering::Relaxed);
+    }
+    ok
 }
 
 /// Waits, without blocking a runtime thread, while a CLIENT PAUSE applies to `spec`

@@ -337,6 +337,11 @@ impl<'a> Locked<'a> {
         std::mem::take(&mut self.expired)
     }
 
+    /// Keys found expired by lookups so far, without taking them.
+    pub fn expired(&self) -> &[ExpiredKey] {
+        &self.expired
+    }
+
     /// Takes only the expired keys `pick` selects (e.g. those of another database, which
     /// the caller propagates itself), leaving the others for [`Locked::take_expired`].
     pub fn take_expired_where(&mut self, mut pick: impl FnMut(&ExpiredKey) -> bool) -> Vec<ExpiredKey> {

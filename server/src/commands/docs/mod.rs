@@ -11,6 +11,7 @@ mod connection;
 mod generic;
 mod geo;
 mod list;
+mod pubsub;
 mod hash;
 mod server;
 mod set;
@@ -21,7 +22,7 @@ mod bitmap;
 mod hll;
 
 /// Every group's table.
-const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, list::DOCS, hash::DOCS, set::DOCS, sorted_set::DOCS, bitmap::DOCS, hll::DOCS, geo::DOCS, sort::DOCS];
+const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, list::DOCS, hash::DOCS, set::DOCS, sorted_set::DOCS, bitmap::DOCS, hll::DOCS, geo::DOCS, sort::DOCS, pubsub::DOCS];
 
 /// The docs of a command by its full lower-case name.
 pub fn lookup(fullname: &str) -> Option<&'static Doc> {
