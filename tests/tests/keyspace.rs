@@ -232,7 +232,8 @@ fn object_subcommands() {
         OBJECT REFCOUNT neg
         OBJECT REFCOUNT str
         OBJECT REFCOUNT nokey
-        OBJECT IDLETIME small
+        # OBJECT IDLETIME of a present key depends on when each server stored it: see
+        # idle_time_and_what_counts_as_access for its semantics.
         OBJECT IDLETIME nokey
         OBJECT FREQ small
         OBJECT FREQ nokey
