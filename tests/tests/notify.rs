@@ -248,10 +248,35 @@ const ZSETS: &str = r#"
     ZRANGE nokey 0 -1
 "#;
 
+const BITS_HLL_GEO_SORT: &str = r#"
+    SETBIT b 7 1
+    SETBIT b 7 1
+    SETBIT b 100 0
+    BITFIELD b SET u8 0 255 GET u8 0
+    BITFIELD b GET u8 0
+    BITFIELD bf OVERFLOW FAIL INCRBY u2 0 9
+    BITOP OR bo b nosuch
+    BITOP AND bo nosuch nosuch2
+    PFADD h a b c
+    PFADD h a
+    PFADD h2 z
+    PFMERGE hm h h2
+    PFCOUNT h
+    GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania
+    GEOADD g XX CH 13.4 38.1 Palermo
+    GEORADIUS g 15 37 200 km STORE gr
+    GEORADIUSBYMEMBER g Palermo 300 km STOREDIST gd
+    GEOSEARCHSTORE gs g FROMLONLAT 15 37 BYRADIUS 200 km
+    GEOSEARCHSTORE gs g FROMLONLAT 0 0 BYRADIUS 1 km
+    RPUSH l 3 1 2
+    SORT l STORE ls
+    SORT nosuch STORE ls
+"#;
+
 #[test]
 fn every_command_with_all_classes() {
     let Some(p) = Pair::start(&[]) else { return };
-    for script in [STRINGS, GENERIC, LISTS, HASHES, SETS, ZSETS] {
+    for script in [STRINGS, GENERIC, LISTS, HASHES, SETS, ZSETS, BITS_HLL_GEO_SORT] {
         check_events(&p, "KEA", false, script);
         p.ours.raw().cmd(&["FLUSHALL"]).unwrap();
         p.theirs.raw().cmd(&["FLUSHALL"]).unwrap();

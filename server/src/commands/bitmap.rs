@@ -14,6 +14,7 @@ use rhodium_storage::{OpError, Value};
 
 use super::spec::{acl, flags as f, keyflags as k, CommandSpec, Group, KeySpec};
 use crate::dispatch::ExecCtx;
+use crate::notify::class as ev;
 use crate::error::{CmdResult, CommandError};
 
 pub fn specs() -> &'static [CommandSpec] {
@@ -80,6 +81,7 @@ fn setbit(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
     };
     if changed {
         ctx.mark_dirty(1);
+        ctx.notify(ev::STRING, "setbit", &key);
     }
     out.integer(i64::from(old));
     Ok(())
@@ -190,8 +192,10 @@ fn bitop(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
     if len > 0 {
         ctx.set_key(dest, Value::raw(res), SetExpiry::Clear)?;
         ctx.mark_dirty(1);
+        ctx.notify(ev::STRING, "set", dest);
     } else if ctx.delete_key(dest)? {
         ctx.mark_dirty(1);
+        ctx.notify(ev::GENERIC, "del", dest);
     }
     out.integer(len as i64);
     Ok(())
@@ -392,6 +396,7 @@ fn bitfield_generic(ctx: &mut ExecCtx, args: &mut Args, read_only: bool, out: &m
     }
     if changes > 0 {
         ctx.mark_dirty(changes);
+        ctx.notify(ev::STRING, "setbit", key);
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use rhodium_storage::{OpError, Value};
 
 use super::spec::{acl, flags as f, keyflags as k, CommandSpec, Group, KeySpec};
 use crate::dispatch::ExecCtx;
+use crate::notify::class as ev;
 use crate::error::{CmdResult, CommandError};
 
 pub fn specs() -> &'static [CommandSpec] {
@@ -87,6 +88,7 @@ fn pfadd(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
     if updated > 0 {
         hll::invalidate_cache(buf);
         ctx.mark_dirty(updated);
+        ctx.notify(ev::STRING, "pfadd", key);
     }
     out.integer(i64::from(updated > 0));
     Ok(())
@@ -171,6 +173,7 @@ fn pfmerge(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResu
     }
     hll::invalidate_cache(buf);
     ctx.mark_dirty(1);
+    ctx.notify(ev::STRING, "pfadd", dest);
     out.ok();
     Ok(())
 }

@@ -26,6 +26,7 @@ use rhodium_storage::{OpError, Value};
 use super::spec::{acl, flags as f, keyflags as k, BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 use super::zset::parse_double;
 use crate::dispatch::ExecCtx;
+use crate::notify::class as ev;
 use crate::error::{CmdResult, CommandError};
 
 mod pqsort;
@@ -391,8 +392,10 @@ fn sort_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, reado
             if outputlen > 0 {
                 ctx.set_key(&dst, Value::List(Box::new(list)), SetExpiry::Clear)?;
                 ctx.mark_dirty(outputlen as u64);
+                ctx.notify(ev::LIST, "sortstore", &dst);
             } else if ctx.delete_key(&dst)? {
                 ctx.mark_dirty(1);
+                ctx.notify(ev::GENERIC, "del", &dst);
             }
             out.integer(outputlen as i64);
         }

@@ -429,8 +429,13 @@ pub(crate) fn store_result(ctx: &mut ExecCtx, dst: &[u8], items: Vec<(f64, Vec<u
         z.convert_to_listpack_if_fits(lim.0, lim.1);
         ctx.set_key(dst, Value::ZSet(Box::new(z)), SetExpiry::Clear)?;
         ctx.mark_dirty(1);
-        // The event is the command's name (zrangestore, zunionstore, ...).
-        ctx.notify(ev::ZSET, ctx.command.fullname, dst);
+        // The event is the command's name (zrangestore, zunionstore, geosearchstore ...),
+        // except that every GEORADIUS form announces `georadiusstore`, as Redis does.
+        let event = match ctx.command.fullname {
+            n if n.starts_with("georadius") => "georadiusstore",
+            n => n,
+        };
+        ctx.notify(ev::ZSET, event, dst);
     }
     out.integer(n as i64);
     Ok(())
