@@ -19,5 +19,6 @@ pub mod list;
 pub mod object;
 pub mod server;
 pub mod set;
+pub mod stream;
 pub mod string;
 pub mod zset;
