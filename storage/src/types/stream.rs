@@ -490,16 +490,14 @@ impl Stream {
     }
 
     /// The number of entries from the first ever added up to `id`, when it can be known
-    /// (`streamEstimateDistanceFromFirstEverEntry`); `None` when it cannot.
+    /// (Redis 7.0's `streamEstimateDistanceFromFirstEverEntry`, which unlike later
+    /// versions does not give up on IDs before the last tombstone); `None` when it cannot.
     pub fn estimate_distance(&self, id: StreamId) -> Option<u64> {
         if self.entries_added == 0 {
             return Some(0);
         }
         if self.length == 0 && id <= self.last_id {
             return Some(self.entries_added);
-        }
-        if !id.is_zero() && id < self.max_deleted_id {
-            return None;
         }
         match id.cmp(&self.last_id) {
             std::cmp::Ordering::Equal => return Some(self.entries_added),

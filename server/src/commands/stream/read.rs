@@ -59,11 +59,8 @@ fn parse(ctx: &mut ExecCtx, args: &Args, xreadgroup: bool) -> Result<ReadRequest
             streams_arg = i + 1;
             streams_count = argc - streams_arg;
             if streams_count % 2 != 0 {
-                let symbol = if xreadgroup { '>' } else { '$' };
-                return Err(CommandError::err(format!(
-                    "Unbalanced '{}' list of streams: for each stream key an ID or '{symbol}' must be specified.",
-                    ctx.command.fullname
-                )));
+                // Redis 7.0 names XREAD and '$' for XREADGROUP too.
+                return Err(CommandError::err("Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."));
             }
             streams_count /= 2;
             break;
@@ -321,7 +318,8 @@ fn deliver_new(
             None => return,
         };
         if id > last_id {
-            let read = if entries_read.is_some() && last_id >= s.first_id && !s.range_has_tombstones(last_id, StreamId::MAX) {
+            // Redis 7.0's rule: only tombstones after the new ID invalidate the counter.
+            let read = if entries_read.is_some() && !s.range_has_tombstones(id, StreamId::MAX) {
                 entries_read.map(|r| r + 1)
             } else if s.entries_added > 0 {
                 s.estimate_distance(id)
