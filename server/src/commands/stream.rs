@@ -466,3 +466,106 @@ fn xsetid(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
     out.ok();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::Harness;
+
+    /// Everything propagated since the last call, one unit per line, with delivery times
+    /// replaced by `T` (they come from the clock).
+    fn units(h: &Harness) -> Vec<String> {
+        let all = h.propagated();
+        h.rec.take();
+        all.into_iter()
+            .map(|u| {
+                let mut words: Vec<String> = u.split(' ').map(str::to_string).collect();
+                for i in 1..words.len() {
+                    if words[i - 1] == "TIME" {
+                        words[i] = "T".to_string();
+                    }
+                }
+                words.join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn xadd_and_trims_propagate_their_effect() {
+        let mut h = Harness::new();
+        assert!(h.run("XADD s 7-* a 1").contains("7-0"));
+        assert!(h.run("XADD s 5-* a 1").starts_with("-ERR The ID specified in XADD is equal or smaller"));
+        for i in 10..=260 {
+            h.run(&format!("XADD big {i}-0 f v"));
+        }
+        h.rec.take();
+        h.run("XADD big MAXLEN ~ 100 300-* f v");
+        h.run("XTRIM big MINID ~ 150");
+        h.run("XTRIM big MAXLEN ~ 10 LIMIT 100");
+        h.run("XTRIM big MAXLEN 1000");
+        h.run("XADD big MINID ~ 240 301-0 f v");
+        h.run("XDEL big 1-0");
+        h.run("XDEL big 301-0 1-0");
+        assert_eq!(
+            units(&h),
+            [
+                "XADD big MAXLEN = 152 300-0 f v",
+                "XTRIM big MAXLEN = 52 LIMIT 100",
+                "XADD big MINID = 210-0 301-0 f v",
+                "XDEL big 301-0 1-0",
+            ]
+        );
+    }
+
+    #[test]
+    fn group_reads_propagate_as_claims() {
+        let mut h = Harness::new();
+        for cmd in ["XADD q 1-0 a 1", "XADD q 2-0 a 1", "XADD q 3-0 a 1", "XGROUP CREATE q g 0"] {
+            h.run(cmd);
+        }
+        h.run("XGROUP CREATE g1 g $ MKSTREAM");
+        h.rec.take();
+        h.run("XREADGROUP GROUP g alice COUNT 2 STREAMS q >");
+        h.run("XREADGROUP GROUP g bob NOACK STREAMS q >");
+        h.run("XREADGROUP GROUP g carol STREAMS q >");
+        h.run("XREADGROUP GROUP g alice STREAMS q 0");
+        h.run("XDEL q 1-0");
+        h.run("XCLAIM q g dave 0 1 2-0");
+        h.run("XCLAIM q g dave 0 9-9 LASTID 50-0");
+        h.run("XGROUP SETID q g 3-0");
+        h.run("XADD q 4-0 a 1");
+        h.run("XREADGROUP GROUP g erin STREAMS q >");
+        h.run("XAUTOCLAIM q g zed 0 0");
+        h.run("XACK q g 4-0 9-0");
+        h.run("XACK q g 4-0");
+        h.run("XGROUP CREATECONSUMER q g newc");
+        h.run("XGROUP DELCONSUMER q g newc");
+        h.run("XSETID q 10-0");
+        assert_eq!(
+            units(&h),
+            [
+                "XCLAIM q g alice 0 1-0 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID 1-0 ; XCLAIM q g alice 0 2-0 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID 2-0",
+                "XGROUP CREATECONSUMER q g bob ; XGROUP SETID q g 3-0 ENTRIESREAD 3",
+                "XDEL q 1-0",
+                "XCLAIM q g alice 0 1 TIME T RETRYCOUNT 2 FORCE JUSTID LASTID 3-0 ; XCLAIM q g dave 0 2-0 TIME T RETRYCOUNT 3 FORCE JUSTID LASTID 3-0",
+                "XGROUP SETID q g 50-0 ENTRIESREAD 3",
+                "XGROUP SETID q g 3-0",
+                "XADD q 4-0 a 1",
+                "XCLAIM q g erin 0 4-0 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID 4-0",
+                "XCLAIM q g zed 0 2-0 TIME T RETRYCOUNT 4 FORCE JUSTID LASTID 4-0 ; XCLAIM q g zed 0 4-0 TIME T RETRYCOUNT 2 FORCE JUSTID LASTID 4-0",
+                "XACK q g 4-0 9-0",
+                "XGROUP CREATECONSUMER q g newc",
+                "XGROUP DELCONSUMER q g newc",
+                "XSETID q 10-0",
+            ]
+        );
+    }
+
+    #[test]
+    fn auto_id_is_propagated_concretely() {
+        let mut h = Harness::new();
+        let reply = h.run("XADD s * a 1");
+        let id = reply.split("\r\n").nth(1).unwrap_or_default().to_string();
+        assert!(id.ends_with("-0"), "{reply}");
+        assert_eq!(units(&h), [format!("XADD s {id} a 1")]);
+    }
+}
