@@ -350,6 +350,10 @@ fn xread_non_blocking() {
         XREAD BLOCK 0 STREAMS s 0
         XREAD STREAMS
         XREAD streams s (0
+        XREAD STREAMS s s 0 1-0
+        XREAD COUNT 1 STREAMS s s 0 0
+        XADD s 3-0 c 3
+        XREAD STREAMS s 2-0
         SET str v
         XREAD STREAMS str 0
         XREAD STREAMS s str 0 0
@@ -504,6 +508,12 @@ fn xreadgroup_options_and_errors() {
         XREADGROUP GROUP g2 c COUNT 1 STREAMS s t > >
         XREADGROUP GROUP g2 c STREAMS s t > >
         XREADGROUP GROUP g2 c STREAMS s t 0 0
+        XREADGROUP GROUP g2 d STREAMS s s 0 0
+        XGROUP SETID s g2 0
+        XREADGROUP GROUP g2 d STREAMS s s > >
+        XREADGROUP GROUP g2 d STREAMS s s 0 0
+        XADD s 10-0 m 1
+        XREADGROUP GROUP g2 d STREAMS s >
         HELLO 3
         XREADGROUP GROUP g2 c STREAMS s t 0 0
         XREADGROUP GROUP g2 c STREAMS s t > >

@@ -447,7 +447,7 @@ fn xsetid(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
     let Some(s) = write_stream(ctx, &a[1])? else {
         return Err(OpError::NoSuchKey.into());
     };
-    if s.len() > 0 {
+    if !s.is_empty() {
         if s.last_live_id().is_some_and(|top| id < top) {
             return Err(CommandError::err("The ID specified in XSETID is smaller than the target stream top item"));
         }

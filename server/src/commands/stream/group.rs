@@ -456,8 +456,7 @@ pub fn xautoclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> 
     let mut n = 0;
     let mut cursor = start;
     let mut next: Option<StreamId> = None;
-    loop {
-        let Some(g) = s.group(&gname) else { break };
+    while let Some(g) = s.group(&gname) {
         let candidate = g.pel.range(cursor..).next().map(|(id, _)| *id);
         if attempts == 0 || count == 0 {
             next = candidate;

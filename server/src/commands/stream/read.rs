@@ -177,7 +177,7 @@ pub fn try_serve(ctx: &mut ExecCtx, req: &ReadRequest, out: &mut ReplyWriter, ef
                 ReadFrom::After(id) => *id,
                 ReadFrom::NewToGroup => StreamId::MAX,
             };
-            if !s.last_live_id().is_some_and(|max| max > gt) {
+            if s.last_live_id().is_none_or(|max| max <= gt) {
                 continue;
             }
             served += 1;
