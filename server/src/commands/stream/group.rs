@@ -273,20 +273,14 @@ pub fn xpending(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> Cm
     Ok(())
 }
 
-/// Creates the consumer if missing (counting it dirty) and marks it seen now.
-fn touch_consumer(ctx: &mut ExecCtx, key: &[u8], gname: &[u8], cname: &[u8]) -> CmdResult {
-    let now = ctx.now;
-    let Some(g) = write_stream(ctx, key)?.and_then(|s| s.group_mut(gname)) else {
-        return Ok(());
-    };
+/// Looks the claiming consumer up as Redis 7.0 does once it has something to claim:
+/// created if missing (true when created), and marked seen now.
+fn touch_consumer(g: &mut rhodium_storage::types::stream::Group, cname: &[u8], now: i64) -> bool {
     let created = g.create_consumer(cname, now);
     if let Some(c) = g.consumers.get_mut(cname) {
         c.seen_time = now;
     }
-    if created {
-        ctx.mark_dirty(1);
-    }
-    Ok(())
+    created
 }
 
 /// Records effects, or stops the request itself from being propagated.
@@ -361,7 +355,6 @@ pub fn xclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdR
     if time < 0 || time > now {
         time = now;
     }
-    touch_consumer(ctx, &key, &gname, &cname)?;
     let Some(s) = write_stream(ctx, &key)? else {
         return Ok(());
     };
@@ -381,10 +374,19 @@ pub fn xclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdR
             }
             continue;
         }
-        let forced = force && g.force_pending(*id, &cname, now);
+        let mut forced = false;
+        if force && !g.pel.contains_key(id) {
+            if touch_consumer(g, &cname, now) {
+                dirty += 1;
+            }
+            forced = g.force_pending(*id, &cname, now);
+        }
         let Some(nack) = g.pel.get(id) else { continue };
         if !forced && minidle > 0 && now - nack.delivery_time < minidle {
             continue;
+        }
+        if touch_consumer(g, &cname, now) {
+            dirty += 1;
         }
         let retry = u64::try_from(retry).ok();
         let Some(nack) = g.claim(*id, &cname, time, retry, justid) else { continue };
@@ -443,7 +445,6 @@ pub fn xautoclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> 
     if !has_group {
         return Err(nogroup(&key, &gname));
     }
-    touch_consumer(ctx, &key, &gname, &cname)?;
     let now = ctx.now;
     let Some(s) = write_stream(ctx, &key)? else {
         return Ok(());
@@ -456,6 +457,7 @@ pub fn xautoclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> 
     let mut n = 0;
     let mut cursor = start;
     let mut next: Option<StreamId> = None;
+    let mut created = 0;
     while let Some(g) = s.group(&gname) {
         let candidate = g.pel.range(cursor..).next().map(|(id, _)| *id);
         if attempts == 0 || count == 0 {
@@ -485,6 +487,9 @@ pub fn xautoclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> 
                 }
                 continue;
             }
+            if touch_consumer(g, &cname, now) {
+                created += 1;
+            }
             let Some(nack) = g.claim(id, &cname, now, None, justid) else { continue };
             let (t, c) = (nack.delivery_time, nack.delivery_count);
             effects.push(xclaim_effect(&key, &gname, &cname, id.to_string().as_bytes(), t, c, g.last_id));
@@ -508,7 +513,7 @@ pub fn xautoclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> 
     for id in &deleted {
         write_id(out, *id);
     }
-    let dirty = effects.len() as u64;
+    let dirty = effects.len() as u64 + created;
     if dirty > 0 {
         ctx.mark_dirty(dirty);
     }
