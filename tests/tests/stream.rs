@@ -655,6 +655,18 @@ fn xclaim_and_xautoclaim() {
         XAUTOCLAIM s nog zed 0 0
         XAUTOCLAIM nokey g zed 0 0
         XAUTOCLAIM s g zed -1 - JUSTID
+        XADD s2 1-0 a 1
+        XADD s2 2-0 a 1
+        XGROUP CREATE s2 g 0
+        XREADGROUP GROUP g c STREAMS s2 >
+        XDEL s2 1-0
+        XCLAIM s2 g d 100000 1-0 2-0
+        XPENDING s2 g
+        ?XINFO CONSUMERS s2 g
+        XAUTOCLAIM s2 g e 100000 0
+        ?XINFO CONSUMERS s2 g
+        XCLAIM s2 g f 0 2-0 FORCE
+        ?XINFO CONSUMERS s2 g
         SET str v
         XCLAIM str g c 0 1-0
         XAUTOCLAIM str g c 0 0

@@ -315,8 +315,11 @@ impl Stream {
             Box::new(
                 self.nodes
                     .range(first..=end)
-                    .flat_map(|(_, n)| n.entries.iter().map(move |e| (n, e)))
-                    .skip_while(move |(_, e)| e.id < start)
+                    .flat_map(move |(_, n)| {
+                        // Binary search inside the node, so a range costs O(log n + k).
+                        let from = n.entries.partition_point(|e| e.id < start);
+                        n.entries[from..].iter().map(move |e| (n, e))
+                    })
                     .take_while(move |(_, e)| e.id <= end)
                     .filter_map(live),
             )
@@ -325,8 +328,10 @@ impl Stream {
                 self.nodes
                     .range(..=end)
                     .rev()
-                    .flat_map(|(_, n)| n.entries.iter().rev().map(move |e| (n, e)))
-                    .skip_while(move |(_, e)| e.id > end)
+                    .flat_map(move |(_, n)| {
+                        let to = n.entries.partition_point(|e| e.id <= end);
+                        n.entries[..to].iter().rev().map(move |e| (n, e))
+                    })
                     .take_while(move |(_, e)| e.id >= start)
                     .filter_map(live),
             )
