@@ -642,6 +642,60 @@ mod tests {
         assert_eq!(s.first_id, StreamId::new(131, 0));
     }
 
+    /// Random appends, deletes and trims agree with a plain ordered map of live entries.
+    #[test]
+    fn matches_a_simple_model() {
+        let mut seed: u64 = 0x1234_5678;
+        let mut rnd = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let limits = NodeLimits { max_bytes: 300, max_entries: 7 };
+        let mut s = Stream::new();
+        let mut model: BTreeMap<StreamId, Vec<u8>> = BTreeMap::new();
+        let mut next = 0u64;
+        for _ in 0..5000 {
+            match rnd(10) {
+                0..=5 => {
+                    next += 1 + rnd(3);
+                    let id = StreamId::new(next / 2, next % 2);
+                    let v = vec![b'v'; rnd(40) as usize];
+                    s.append(id, &[&b"f"[..], &v[..]], limits).unwrap();
+                    model.insert(id, v);
+                }
+                6 | 7 => {
+                    let id = StreamId::new(rnd(next / 2 + 1), rnd(2));
+                    let n = s.delete_ids(&[id]);
+                    assert_eq!(n, usize::from(model.remove(&id).is_some()));
+                }
+                8 => {
+                    let max = rnd(60);
+                    s.trim(Trim::MaxLen(max), false, 0);
+                    while model.len() as u64 > max {
+                        model.pop_first();
+                    }
+                }
+                _ => {
+                    let min = StreamId::new(rnd(next / 2 + 1), 0);
+                    s.trim(Trim::MinId(min), false, 0);
+                    model.retain(|k, _| *k >= min);
+                }
+            }
+            assert_eq!(s.len(), model.len() as u64);
+            let a = StreamId::new(rnd(next / 2 + 2), rnd(2));
+            let b = StreamId::new(rnd(next / 2 + 2), rnd(2));
+            let got: Vec<_> = s.range(a, b, false).map(|e| (e.id(), e.pairs()[0].1.to_vec())).collect();
+            let want: Vec<_> = if a <= b { model.range(a..=b).map(|(k, v)| (*k, v.clone())).collect() } else { Vec::new() };
+            assert_eq!(got, want);
+            let rev: Vec<_> = s.range(a, b, true).map(|e| e.id()).collect();
+            assert_eq!(rev, want.iter().rev().map(|(k, _)| *k).collect::<Vec<_>>());
+            assert_eq!(s.first_id, model.keys().next().copied().unwrap_or(StreamId::MIN));
+            assert_eq!(s.last_live_id(), model.keys().next_back().copied());
+        }
+    }
+
     #[test]
     fn rax_node_counts() {
         assert_eq!(rax_count(&[StreamId::new(1, 1).to_be_bytes()], 0), 2);
