@@ -919,3 +919,27 @@ fn random_groups(mut seed: u64, ops: usize) {
     script.push_str("DEBUG DIGEST\nXINFO STREAM k0\nXINFO STREAM k1\n~XINFO STREAM k0 FULL COUNT 0\n~XINFO STREAM k1 FULL COUNT 0\n");
     check_masked(&p, &script);
 }
+
+/// Stream commands count keyspace hits and misses where Redis does (reads yes, writes no;
+/// XREAD looks every key up twice).
+#[test]
+fn keyspace_hits_and_misses() {
+    let Some(p) = Pair::start(&[]) else { return };
+    let script = [
+        "XADD s 1-0 a 1", "XADD s 2-0 a 1", "XRANGE s - +", "XRANGE nokey - +", "XREVRANGE s + -", "XLEN s", "XLEN nokey",
+        "XREAD STREAMS s nokey 0 0", "XREAD STREAMS s 5", "XGROUP CREATE s g 0", "XREADGROUP GROUP g c STREAMS s >",
+        "XACK s g 1-0", "XACK nokey g 1-0", "XPENDING s g", "XCLAIM s g c 0 2-0", "XAUTOCLAIM s g c 0 0", "XINFO STREAM s",
+        "XINFO GROUPS s", "XINFO CONSUMERS s g", "XINFO STREAM nokey", "XDEL s 1-0", "XTRIM s MAXLEN 5", "XSETID s 9-0",
+    ];
+    let stats = |srv: &TestServer| {
+        let mut c = srv.raw();
+        for line in script {
+            c.cmd_bytes(&split(line)).unwrap();
+        }
+        let info = c.cmd(&["INFO", "stats"]).unwrap().as_str();
+        info.lines().filter(|l| l.starts_with("keyspace_")).map(str::to_string).collect::<Vec<_>>()
+    };
+    let ours = stats(&p.ours);
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    assert_eq!(ours, stats(&p.theirs));
+}
