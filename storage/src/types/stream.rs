@@ -696,6 +696,19 @@ mod tests {
         }
     }
 
+    /// DEBUG DIGEST-VALUE taken from redis-server 7.0.15 after `XADD s 1-1 a 1 b 2`,
+    /// `XADD s 2-1 a 1`, `XADD s 3-1 a 1 c 2`, `XDEL s 2-1`.
+    #[test]
+    fn digest_matches_redis() {
+        let mut s = Stream::new();
+        add(&mut s, 1, 1, &["a", "1", "b", "2"]);
+        add(&mut s, 2, 1, &["a", "1"]);
+        add(&mut s, 3, 1, &["a", "1", "c", "2"]);
+        s.delete_ids(&[StreamId::new(2, 1)]);
+        let v = crate::Value::Stream(Box::new(s));
+        assert_eq!(crate::digest::hex(&crate::digest::value_digest(&v, false)), "10fa00d3cc42d2d22fc97a4238a1bbf39cbfc523");
+    }
+
     #[test]
     fn rax_node_counts() {
         assert_eq!(rax_count(&[StreamId::new(1, 1).to_be_bytes()], 0), 2);
