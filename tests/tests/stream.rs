@@ -943,3 +943,44 @@ fn keyspace_hits_and_misses() {
     assert_eq!(ours.len(), 2, "{ours:?}");
     assert_eq!(ours, stats(&p.theirs));
 }
+
+/// WRONGTYPE for the group subcommands, and the RESP3 forms of nulls, maps and arrays.
+#[test]
+fn wrongtype_and_resp3() {
+    masked(
+        r#"
+        SET str v
+        XGROUP SETID str g 0
+        XGROUP DESTROY str g
+        XGROUP CREATECONSUMER str g c
+        XGROUP DELCONSUMER str g c
+        XINFO GROUPS str
+        HELLO 3
+        XADD nokey NOMKSTREAM 1-0 a 1
+        XADD s 1-0 a 1 b 2
+        XRANGE s - + COUNT 0
+        XRANGE s - +
+        XREAD STREAMS s 5
+        XREAD STREAMS s 0
+        XGROUP CREATE s g 0
+        XPENDING s g
+        XPENDING s g - + 10
+        XREADGROUP GROUP g c STREAMS s >
+        XREADGROUP GROUP g c STREAMS s >
+        XPENDING s g
+        ?XPENDING s g - + 10
+        XAUTOCLAIM s g d 0 0
+        XAUTOCLAIM s g d 0 0 JUSTID
+        XCLAIM s g c 0 1-0 JUSTID
+        XINFO STREAM s
+        ~XINFO STREAM s FULL
+        XINFO GROUPS s
+        ?XINFO CONSUMERS s g
+        XDEL s 1-0
+        XREADGROUP GROUP g c STREAMS s 0
+        XINFO STREAM s
+        XGROUP HELP
+        XINFO HELP
+        "#,
+    );
+}
