@@ -515,8 +515,9 @@ impl Stream {
         }
         if self.max_deleted_id.is_zero() || self.max_deleted_id < self.first_id {
             match id.cmp(&self.first_id) {
-                std::cmp::Ordering::Less => return Some(self.entries_added - self.length),
-                std::cmp::Ordering::Equal => return Some(self.entries_added - self.length + 1),
+                // Unsigned arithmetic as in Redis (XSETID can set odd counters).
+                std::cmp::Ordering::Less => return Some(self.entries_added.wrapping_sub(self.length)),
+                std::cmp::Ordering::Equal => return Some(self.entries_added.wrapping_sub(self.length).wrapping_add(1)),
                 std::cmp::Ordering::Greater => {}
             }
         }

@@ -320,7 +320,7 @@ fn deliver_new(
         if id > last_id {
             // Redis 7.0's rule: only tombstones after the new ID invalidate the counter.
             let read = if entries_read.is_some() && !s.range_has_tombstones(id, StreamId::MAX) {
-                entries_read.map(|r| r + 1)
+                entries_read.map(|r| r.wrapping_add(1))
             } else if s.entries_added > 0 {
                 s.estimate_distance(id)
             } else {
