@@ -324,6 +324,15 @@ fn xsetid() {
         XSETID e 0-5
         XSETID e 1-1
         XSETID e 0-0
+        XGROUP CREATE e g 0 ENTRIESREAD 9223372036854775807
+        XINFO GROUPS e
+        XSETID e 5-0 ENTRIESADDED 0
+        XINFO GROUPS e
+        XINFO STREAM e
+        XADD e 6-0 a 1
+        XINFO GROUPS e
+        XREADGROUP GROUP g c STREAMS e >
+        XINFO GROUPS e
         "#,
     );
 }
