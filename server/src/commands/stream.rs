@@ -153,6 +153,14 @@ pub(crate) fn write_id(out: &mut ReplyWriter, id: StreamId) {
     out.bulk(id.to_string().as_bytes());
 }
 
+/// An empty writer speaking `out`'s protocol, for replies whose length is known only
+/// at the end (no up-front buffer, unlike [`ReplyWriter::new`]).
+pub(crate) fn scratch(out: &ReplyWriter) -> ReplyWriter {
+    let mut w = ReplyWriter::default();
+    w.set_resp(out.resp());
+    w
+}
+
 /// Builds an argv from parts.
 pub(crate) fn argv(parts: &[&[u8]]) -> Argv {
     parts.iter().map(|p| Bytes::copy_from_slice(p)).collect()

@@ -8,7 +8,7 @@ use rhodium_storage::types::stream::{parse_id, Stream, StreamId};
 use rhodium_storage::Value;
 
 use super::read::{setid_effect, xclaim_effect};
-use super::{int_arg, int_arg_or, invalid_id, range_end, range_start, read_for_write, strict_id, write_entry, write_id, write_stream};
+use super::{int_arg, int_arg_or, invalid_id, range_end, range_start, read_for_write, scratch, strict_id, write_entry, write_id, write_stream};
 use crate::commands::spec::{acl, flags as f, keyflags as k, CommandSpec, Group, KeySpec};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
@@ -359,7 +359,7 @@ pub fn xclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdR
         return Ok(());
     };
     let s: &mut Stream = s;
-    let mut reply = ReplyWriter::new(out.resp());
+    let mut reply = scratch(out);
     let mut n = 0;
     for (id, raw) in &ids {
         let exists = s.contains(*id);
@@ -453,7 +453,7 @@ pub fn xautoclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> 
     let mut attempts = count.saturating_mul(10);
     let mut effects: Vec<Argv> = Vec::new();
     let mut deleted: Vec<StreamId> = Vec::new();
-    let mut reply = ReplyWriter::new(out.resp());
+    let mut reply = scratch(out);
     let mut n = 0;
     let mut cursor = start;
     let mut next: Option<StreamId> = None;

@@ -7,7 +7,7 @@ use rhodium_protocol::{Args, Argv, ReplyWriter, Resp};
 use rhodium_storage::types::stream::{Stream, StreamId};
 use rhodium_storage::{OpError, Value};
 
-use super::{argv, int_arg, read_stream, strict_id, write_entry, write_id};
+use super::{argv, int_arg, read_stream, scratch, strict_id, write_entry, write_id};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
 
@@ -161,7 +161,7 @@ fn run(ctx: &mut ExecCtx, req: &ReadRequest, out: &mut ReplyWriter) -> CmdResult
 /// nothing, when no stream has anything to serve (the caller then blocks or replies
 /// null). Group deliveries are recorded as XCLAIM / XGROUP effects in `effects`.
 pub fn try_serve(ctx: &mut ExecCtx, req: &ReadRequest, out: &mut ReplyWriter, effects: &mut Vec<Argv>) -> Result<bool, CommandError> {
-    let mut body = ReplyWriter::new(out.resp());
+    let mut body = scratch(out);
     let mut served = 0;
     let now = ctx.now;
     for (key, from) in req.keys.iter().zip(&req.from) {
