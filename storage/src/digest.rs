@@ -7,6 +7,7 @@
 
 use sha1::{Digest as _, Sha1};
 
+use crate::types::stream::StreamId;
 use crate::value::Value;
 
 /// A 20-byte digest.
@@ -36,6 +37,7 @@ fn type_code(value: &Value) -> u32 {
         Value::Hash(_) => 4,
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -72,6 +74,18 @@ pub fn mix_value(digest: &mut Digest20, value: &Value, has_expire: bool) {
                 mix_digest(&mut ele, member);
                 mix_digest(&mut ele, rhodium_protocol::number::format_f64_17g(score).as_bytes());
                 xor_digest(digest, &ele);
+            }
+        }
+        // Each entry mixes "<ms>.<seq>" (a dot, as debug.c formats it), then each field
+        // and value, in ID order; consumer groups are not part of the digest.
+        Value::Stream(s) => {
+            for e in s.range(StreamId::MIN, StreamId::MAX, false) {
+                let id = e.id();
+                mix_digest(digest, format!("{}.{}", id.ms, id.seq).as_bytes());
+                for (f, v) in e.pairs() {
+                    mix_digest(digest, f);
+                    mix_digest(digest, v);
+                }
             }
         }
     }

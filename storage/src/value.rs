@@ -29,6 +29,8 @@ pub enum Value {
     Set(Box<crate::types::set::SetValue>),
     /// A sorted set (`listpack` or `skiplist` encoding).
     ZSet(Box<crate::types::zset::ZSet>),
+    /// A stream (`stream` encoding).
+    Stream(Box<crate::types::stream::Stream>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
@@ -100,6 +102,7 @@ impl Value {
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
             Value::ZSet(_) => ValueType::ZSet,
+            Value::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -117,6 +120,7 @@ impl Value {
             Value::Hash(h) => h.encoding_name(),
             Value::Set(s) => s.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -130,7 +134,7 @@ impl Value {
             Value::Inline { len, data } => Some(Cow::Borrowed(&data[..*len as usize])),
             Value::Emb(b) => Some(Cow::Borrowed(b)),
             Value::Raw(v) => Some(Cow::Borrowed(v.as_slice())),
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => None,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => None,
         }
     }
 
@@ -144,7 +148,7 @@ impl Value {
             Value::Inline { len, .. } => Some(*len as usize),
             Value::Emb(b) => Some(b.len()),
             Value::Raw(v) => Some(v.len()),
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => None,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => None,
         }
     }
 
@@ -158,6 +162,7 @@ impl Value {
             Value::Hash(h) => h.heap_size(),
             Value::Set(s) => s.heap_size() + std::mem::size_of::<crate::types::set::SetValue>(),
             Value::ZSet(z) => z.heap_size(),
+            Value::Stream(s) => s.heap_size(),
         }
     }
 }

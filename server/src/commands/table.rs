@@ -31,6 +31,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::geo::specs,
     super::sort::specs,
     super::pubsub::specs,
+    super::stream::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

@@ -9,6 +9,7 @@ pub mod zset;
 pub mod bitmap;
 pub mod hll;
 pub mod geohash;
+pub mod stream;
 
 /// Normalises a `start..=end` index range as Redis does for LRANGE, LTRIM and the rank
 /// forms of ZRANGE/ZREMRANGEBYRANK: negative counts from the end, clamped to the length;
