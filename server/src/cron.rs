@@ -37,11 +37,22 @@ pub fn active_expire_cycle(server: &Server, state: &mut ActiveExpire) {
     let effort = Effort::from_config(cfg.active_expire_effort);
     let budget = effort.budget(cfg.hz);
     drop(cfg);
+    // Shared like a command: no key expires in the middle of an atomic section.
+    let world = server.world.read();
     let now = rhodium_storage::clock::now_ms();
+    let mut changed = Vec::new();
     state.run(&server.keyspace, now, effort, budget, |db, key| {
         Stats::incr(&server.stats.expired_keys, 1);
         server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]]);
+        if server.tracks_keys() {
+            changed.push((db, key.to_vec()));
+        }
     });
+    // After the stripe locks are gone (watchers look the key up), before the world goes.
+    for (db, key) in changed {
+        crate::dispatch::key_changed(server, db, &key);
+    }
+    drop(world);
 }
 
 /// Closes clients idle for longer than `timeout` seconds (0 disables).

@@ -12,6 +12,8 @@ use rhodium_storage::{DbIndex, LockMode, Locked, UnixMillis, Value};
 use crate::commands::keys::key_positions;
 use crate::commands::spec::{flags, CommandSpec};
 use crate::commands::table::{Lookup, Resolved};
+pub use crate::atomic::{begin_atomic, Atomic};
+use crate::atomic::SectionLog;
 use crate::error::CommandError;
 use crate::net::clients::ClientState;
 use crate::state::{Server, Stats};
@@ -31,6 +33,11 @@ pub struct ExecCtx<'a> {
     effects: Vec<Argv>,
     dirty: u64,
     suppress: bool,
+    /// The atomic section this command runs in, if any: its effects go there.
+    section: Option<&'a mut SectionLog>,
+    /// Keys changed outside the command's locks (see [`ExecCtx::expired_deleted`]),
+    /// reported to watchers once those locks are released.
+    pending_changes: Vec<(DbIndex, Vec<u8>)>,
 }
 
 impl<'a> ExecCtx<'a> {
@@ -49,6 +56,38 @@ impl<'a> ExecCtx<'a> {
     /// Builds an effect from string-like parts.
     pub fn effect_parts<A: AsRef<[u8]>>(&mut self, parts: &[A]) {
         self.effects.push(parts.iter().map(|p| Bytes::copy_from_slice(p.as_ref())).collect());
+    }
+
+    /// Propagates `commands` as one unit executed in `db` now (commands that must order
+    /// their effect with locks they take themselves, such as FLUSHALL or the DEL of an
+    /// expired key in another database); inside an atomic section they join its unit.
+    pub fn propagate(&mut self, db: DbIndex, commands: Vec<Argv>) {
+        if commands.is_empty() {
+            return;
+        }
+        match self.section.as_deref_mut() {
+            Some(s) => s.effects.extend(commands.into_iter().map(|c| (db, c))),
+            None => {
+                self.server.propagator.propagate(db, commands);
+            }
+        }
+    }
+
+    /// A key found expired outside the command's own locks was deleted (SCAN, RANDOMKEY):
+    /// its DEL is propagated (or joins the section) and watchers and blocked clients
+    /// learn of the change. Call while the key's stripe is still locked.
+    pub fn expired_deleted(&mut self, db: DbIndex, key: &Bytes) {
+        self.propagate(db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
+        match self.section.as_deref_mut() {
+            Some(s) => s.touched.push((db, key.to_vec())),
+            None => self.pending_changes.push((db, key.to_vec())),
+        }
+    }
+
+    /// Whether the command runs inside an atomic section (EXEC, a script): blocking
+    /// commands then behave as their non-blocking forms.
+    pub fn in_atomic(&self) -> bool {
+        self.section.is_some()
     }
 
     /// The command changed data but must not be propagated.
@@ -106,44 +145,109 @@ pub fn execute(server: &Server, client: &mut ClientState, argv: Argv, out: &mut 
 
 /// Runs one request whose command the caller already looked up (the connection loop
 /// needs it before dispatch for CLIENT PAUSE and CLIENT LIST's `cmd`).
+///
+/// An ordinary command runs holding the world lock shared, so no atomic section runs
+/// beside it; a command flagged EXCLUSIVE runs inside an atomic section of its own; one
+/// flagged SELF_ATOMIC (EXEC, scripts) takes no world lock and opens its section itself.
+/// Inside MULTI, commands other than the transaction's own are queued.
 pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) {
+    let Some(resolved) = check(server, client, &argv, lookup, out) else {
+        return;
+    };
+    let spec = resolved.spec;
+    if client.tx.in_multi() && !crate::commands::tx::runs_inside_multi(resolved.fullname) {
+        client.tx.queue(&client.handle, argv);
+        out.simple("QUEUED");
+        return;
+    }
+    if spec.has(flags::SELF_ATOMIC) {
+        call(server, client, argv, resolved, out, None);
+    } else if spec.has(flags::EXCLUSIVE) {
+        let mut section = begin_atomic(server);
+        call(server, client, argv, resolved, out, Some(&mut section.log));
+        section.commit();
+    } else {
+        let world = server.world.read();
+        call(server, client, argv, resolved, out, None);
+        drop(world);
+    }
+    crate::blocking::serve_ready(server);
+}
+
+/// Runs one command inside an atomic section with all of dispatch's checks (arity, auth,
+/// ...), its keys locked normally (uncontended, since nothing else runs), its effects and
+/// lazy-expiry DELs appended to the section's unit instead of being propagated, its
+/// touched keys kept for the section's commit, and the stats counted.
+pub fn execute_in_atomic(atomic: &mut Atomic<'_>, client: &mut ClientState, argv: Argv, out: &mut ReplyWriter) {
+    let server = atomic.server;
+    let lookup = server.table.lookup(&argv);
+    let Some(resolved) = check(server, client, &argv, lookup, out) else {
+        return;
+    };
+    call(server, client, argv, resolved, out, Some(&mut atomic.log));
+}
+
+/// The checks before a command runs (Redis's `processCommand`): known command, arity,
+/// authentication, commands refused inside MULTI. A refusal inside MULTI also dooms the
+/// transaction (`flagTransaction`), so its EXEC replies -EXECABORT.
+fn check(server: &Server, client: &mut ClientState, argv: &[Bytes], lookup: Lookup, out: &mut ReplyWriter) -> Option<Resolved> {
+    let refuse = |client: &mut ClientState, out: &mut ReplyWriter, msg: &str| {
+        reject(server, out, msg);
+        client.tx.flag_error();
+    };
     let resolved = match lookup {
         Lookup::Found(r) => r,
         Lookup::Unknown => {
-            reject(server, out, &unknown_command(&argv));
-            return;
+            refuse(client, out, &unknown_command(argv));
+            return None;
         }
         Lookup::UnknownSub(container) => {
             let sub: String = String::from_utf8_lossy(&argv[1]).chars().take(128).collect();
             let msg = format!("ERR unknown subcommand '{}'. Try {} HELP.", sub, container.spec.name.to_ascii_uppercase());
-            reject(server, out, &msg);
-            return;
+            refuse(client, out, &msg);
+            return None;
         }
     };
     let spec: &'static CommandSpec = resolved.spec;
     let stats = &server.table.stats[resolved.id];
-    if !spec.arity_ok(argv.len()) {
+    if !spec.arity_ok(argv.len()) || spec.handler.is_none() {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
-        reject(server, out, &CommandError::WrongArity(resolved.fullname.to_string()).to_string());
-        return;
+        refuse(client, out, &CommandError::WrongArity(resolved.fullname.to_string()).to_string());
+        return None;
     }
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
-        reject(server, out, "NOAUTH Authentication required.");
-        return;
+        refuse(client, out, "NOAUTH Authentication required.");
+        return None;
     }
-    let Some(handler) = spec.handler else {
+    if client.tx.in_multi() && spec.has(flags::NO_MULTI) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
-        reject(server, out, &CommandError::WrongArity(resolved.fullname.to_string()).to_string());
+        refuse(client, out, "ERR Command not allowed inside a transaction");
+        return None;
+    }
+    Some(resolved)
+}
+
+/// Runs a checked command: locks its keys, calls the handler, then propagates its effects
+/// (or appends them to `section`) while the key locks are still held, and counts it.
+fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolved, out: &mut ReplyWriter, section: Option<&mut SectionLog>) {
+    let spec = resolved.spec;
+    let stats = &server.table.stats[resolved.id];
+    let Some(handler) = spec.handler else {
         return;
     };
-
-    let now = rhodium_storage::clock::now_ms();
+    let now = section.as_ref().map(|s| s.now).unwrap_or_else(rhodium_storage::clock::now_ms);
     let db = client.db;
     let mode = if spec.has(flags::WRITE) { LockMode::Write } else { LockMode::Read };
     let positions = if spec.key_specs.is_empty() && spec.getkeys.is_none() { Vec::new() } else { key_positions(spec, &argv) };
-    let keys = server.keyspace.lock(positions.iter().map(|&i| (db, &argv[i])), mode, now, ExpiryMode::Delete);
-    let mut ctx = ExecCtx { server, client, db, now, keys, command: resolved, effects: Vec::new(), dirty: 0, suppress: false };
+    let mut keys = server.keyspace.lock(positions.iter().map(|&i| (db, &argv[i])), mode, now, ExpiryMode::Delete);
+    // Checked with the stripes held: a WATCH or a blocked client that registered under
+    // one of them is seen here (cheap when nobody watches or blocks: one relaxed load).
+    let tracking = server.tracks_keys();
+    if tracking && mode == LockMode::Write {
+        keys.track_writes();
+    }
+    let mut ctx = ExecCtx { server, client, db, now, keys, command: resolved, effects: Vec::new(), dirty: 0, suppress: false, section, pending_changes: Vec::new() };
     let mut args = Args::new(argv);
     let started = std::time::Instant::now();
     if let Err(e) = handler(&mut ctx, &mut args, out) {
@@ -155,9 +259,16 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
     let expired = ctx.keys.take_expired();
     let mut unit: Vec<Argv> = Vec::new();
     let mut hidden = Vec::new();
+    // A key fetched for writing but left unchanged (SET NX on an existing key) is no
+    // change: written keys count only when the command changed something, expired
+    // deletions always.
+    let mut touched = if tracking && ctx.dirty > 0 { ctx.keys.take_touched() } else { Vec::new() };
     for e in expired {
         if e.deleted {
             Stats::incr(&server.stats.expired_keys, 1);
+            if tracking {
+                touched.push((e.db, e.key.clone()));
+            }
             unit.push(vec![Bytes::from_static(b"DEL"), Bytes::from(e.key)]);
         } else {
             hidden.push(e);
@@ -174,9 +285,9 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
     if dirty > 0 {
         server.dirty.fetch_add(dirty, Ordering::Relaxed);
     }
-    if !unit.is_empty() {
-        server.propagator.propagate(db, unit);
-    }
+    touched.append(&mut ctx.pending_changes);
+    ctx.propagate(db, unit);
+    let mut section = ctx.section.take();
     drop(ctx);
 
     // Keys a read found expired are deleted now, under their own write lock.
@@ -184,8 +295,29 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         let key = Bytes::from(e.key);
         server.keyspace.delete_if_expired_then(e.db, &key, now, || {
             Stats::incr(&server.stats.expired_keys, 1);
-            server.propagator.propagate(e.db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
+            let del = vec![Bytes::from_static(b"DEL"), key.clone()];
+            match section.as_deref_mut() {
+                Some(s) => {
+                    s.effects.push((e.db, del));
+                    s.touched.push((e.db, key.to_vec()));
+                }
+                None => {
+                    server.propagator.propagate(e.db, vec![del]);
+                    // Reported below, once the stripe is unlocked (watchers look it up).
+                    touched.push((e.db, key.to_vec()));
+                }
+            }
         });
+    }
+    // Watchers are told before the world lock goes, so no EXEC runs between the write
+    // and its invalidation; inside a section the commit does it.
+    match section {
+        Some(s) => s.touched.extend(touched),
+        None => {
+            for (db, key) in &touched {
+                key_changed(server, *db, key);
+            }
+        }
     }
 
     stats.calls.fetch_add(1, Ordering::Relaxed);
@@ -196,6 +328,17 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         stats.failed_calls.fetch_add(1, Ordering::Relaxed);
     }
     count_errors(server, errors, code);
+}
+
+/// A key changed outside any atomic section (a write, an expiry): WATCHes on it are
+/// invalidated and clients blocked on it are told it may be ready. Free when nobody
+/// watches or blocks.
+pub fn key_changed(server: &Server, db: DbIndex, key: &[u8]) {
+    if !server.tracks_keys() {
+        return;
+    }
+    server.watches.touch(server, db, key);
+    server.blocking.signal(db, key);
 }
 
 /// Writes an error for a command that was not executed, counting it.

@@ -99,6 +99,16 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
     let age = (now_ms - c.created_ms).max(0) / 1000;
     let idle = (now_ms - c.last_interaction_ms.load(Ordering::Relaxed)).max(0) / 1000;
     let mut flags = String::new();
+    let multi = c.multi.load(Ordering::Relaxed);
+    if multi >= 0 {
+        flags.push('x');
+    }
+    if c.blocked.load(Ordering::Relaxed) {
+        flags.push('b');
+    }
+    if c.dirty_cas.load(Ordering::Relaxed) {
+        flags.push('d');
+    }
     if matches!(c.addr, Peer::Unix(_)) {
         flags.push('U');
     }
@@ -114,7 +124,7 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
     let qbuf_free = rbs.saturating_sub(qbuf);
     let tot_mem = rbs + qbuf + omem + 1024;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr.display(),
         c.laddr.display(),
@@ -124,6 +134,7 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
         idle,
         flags,
         c.db.load(Ordering::Relaxed),
+        multi,
         qbuf,
         qbuf_free,
         rbs,

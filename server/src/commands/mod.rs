@@ -20,4 +20,5 @@ pub mod object;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod tx;
 pub mod zset;

@@ -52,6 +52,12 @@ pub struct ClientHandle {
     pub omem: AtomicU64,
     pub kill: AtomicBool,
     pub kill_notify: tokio::sync::Notify,
+    /// Commands queued in MULTI, -1 outside MULTI (CLIENT LIST `multi=`, flag `x`).
+    pub multi: AtomicI64,
+    /// A watched key changed (CLIENT_DIRTY_CAS, flag `d`): the next EXEC fails.
+    pub dirty_cas: AtomicBool,
+    /// Blocked in a blocking command (flag `b`).
+    pub blocked: AtomicBool,
 }
 
 impl ClientHandle {
@@ -74,6 +80,9 @@ impl ClientHandle {
             omem: AtomicU64::new(0),
             kill: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
+            multi: AtomicI64::new(-1),
+            dirty_cas: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
         }
     }
 
@@ -154,12 +163,14 @@ pub struct ClientState {
     /// A DEBUG SLEEP asked for: the connection task sleeps this long after the command,
     /// before its reply is written, so no runtime thread is blocked.
     pub sleep_after: Option<std::time::Duration>,
+    /// MULTI queue and WATCHed keys.
+    pub tx: crate::commands::tx::TxState,
 }
 
 impl ClientState {
     /// A fresh client in its default state.
     pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> ClientState {
-        ClientState { handle, db: 0, resp: Resp::V2, authenticated, close_after_reply: false, reply: ReplyMode::On, sleep_after: None }
+        ClientState { handle, db: 0, resp: Resp::V2, authenticated, close_after_reply: false, reply: ReplyMode::On, sleep_after: None, tx: Default::default() }
     }
 
     pub fn id(&self) -> u64 {

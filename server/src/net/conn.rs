@@ -104,6 +104,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
         handle.qbuf.store(rbuf.len() as u64, Ordering::Relaxed);
     }
     let _ = stream.shutdown().await;
+    crate::commands::tx::discard_transaction(&server, &mut client);
     server.clients.remove(handle.id);
 }
 

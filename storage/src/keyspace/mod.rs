@@ -98,7 +98,7 @@ impl Keyspace {
         wanted.sort_unstable();
         wanted.dedup();
         let guards = wanted.into_iter().map(|(db, s)| (db, s, self.lock_stripe(db, s, mode))).collect();
-        Locked { ks: self, guards, mode, now, lru: lru_clock(now), expiry, expired: Vec::new() }
+        Locked { ks: self, guards, mode, now, lru: lru_clock(now), expiry, expired: Vec::new(), touched: None }
     }
 
     fn lock_stripe(&self, db: DbIndex, s: usize, mode: LockMode) -> Guard<'_> {
@@ -310,6 +310,9 @@ pub struct Locked<'a> {
     lru: u32,
     expiry: ExpiryMode,
     expired: Vec<ExpiredKey>,
+    /// Keys written through this view, recorded only after [`Locked::track_writes`] (WATCH
+    /// and blocked clients need them; nobody else pays for the list).
+    touched: Option<Vec<(DbIndex, Vec<u8>)>>,
 }
 
 /// Why a key could not be reached through a [`Locked`] view.
@@ -328,6 +331,30 @@ impl<'a> Locked<'a> {
 
     pub fn keyspace(&self) -> &'a Keyspace {
         self.ks
+    }
+
+    /// Starts recording the keys written through this view (see [`Locked::take_touched`]).
+    /// Called with the stripes already locked, so a watcher that registered under one of
+    /// them before is seen by the caller's check.
+    pub fn track_writes(&mut self) {
+        if self.touched.is_none() {
+            self.touched = Some(Vec::new());
+        }
+    }
+
+    /// The keys written (or fetched for writing) since [`Locked::track_writes`], each once.
+    pub fn take_touched(&mut self) -> Vec<(DbIndex, Vec<u8>)> {
+        let mut v = self.touched.as_mut().map(std::mem::take).unwrap_or_default();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    #[inline]
+    fn touch(&mut self, db: DbIndex, key: &[u8]) {
+        if let Some(t) = self.touched.as_mut() {
+            t.push((db, key.to_vec()));
+        }
     }
 
     /// Keys found expired by lookups so far (and whether they were deleted).
@@ -399,6 +426,7 @@ impl<'a> Locked<'a> {
             (Some(st), ExpiryMode::Delete) => {
                 st.remove(hash, key);
                 self.expired.push(ExpiredKey { db, key: key.to_vec(), deleted: true });
+                self.touch(db, key);
             }
             _ => self.expired.push(ExpiredKey { db, key: key.to_vec(), deleted: false }),
         }
@@ -434,6 +462,9 @@ impl<'a> Locked<'a> {
         let h = hash_key(key);
         self.expire_if_needed(db, h, key)?;
         let lru = self.lru;
+        if self.touched.is_some() && self.stripe(db, h)?.get(h, key).is_some() {
+            self.touch(db, key);
+        }
         let st = self.stripe_mut(db, h)?;
         Ok(st.get_mut(h, key).map(|e| {
             e.set_lru(lru);
@@ -454,6 +485,7 @@ impl<'a> Locked<'a> {
         let lru = self.lru;
         let st = self.stripe_mut(db, h)?;
         st.set(h, key, value, expiry, lru);
+        self.touch(db, key);
         Ok(())
     }
 
@@ -462,7 +494,11 @@ impl<'a> Locked<'a> {
         let h = hash_key(key);
         self.expire_if_needed(db, h, key)?;
         let st = self.stripe_mut(db, h)?;
-        Ok(st.remove(h, key).map(|(v, _)| v))
+        let removed = st.remove(h, key).map(|(v, _)| v);
+        if removed.is_some() {
+            self.touch(db, key);
+        }
+        Ok(removed)
     }
 
     /// Removes a key and returns its value and TTL (RENAME, MOVE).
@@ -470,7 +506,11 @@ impl<'a> Locked<'a> {
         let h = hash_key(key);
         self.expire_if_needed(db, h, key)?;
         let st = self.stripe_mut(db, h)?;
-        Ok(st.remove(h, key))
+        let taken = st.remove(h, key);
+        if taken.is_some() {
+            self.touch(db, key);
+        }
+        Ok(taken)
     }
 
     /// A live key's absolute expiry time, if it has one.
@@ -486,7 +526,11 @@ impl<'a> Locked<'a> {
         let h = hash_key(key);
         self.expire_if_needed(db, h, key)?;
         let st = self.stripe_mut(db, h)?;
-        Ok(st.set_expiry(h, key, Some(at)))
+        let set = st.set_expiry(h, key, Some(at));
+        if set {
+            self.touch(db, key);
+        }
+        Ok(set)
     }
 
     /// Removes a key's TTL; true if it had one.
@@ -497,6 +541,7 @@ impl<'a> Locked<'a> {
         let had = st.get(h, key).map(|e| e.has_expire()).unwrap_or(false);
         if had {
             st.set_expiry(h, key, None);
+            self.touch(db, key);
         }
         Ok(had)
     }
