@@ -26,6 +26,7 @@ pub fn specs() -> &'static [CommandSpec] {
         CommandSpec { name: "unpause", since: "6.2.0", arity: 2, handler: Some(unpause), ..ADM },
         CommandSpec { name: "reply", since: "3.2.0", arity: 3, handler: Some(reply), ..SUB },
         CommandSpec { name: "no-evict", since: "7.0.0", arity: 3, handler: Some(no_evict), ..ADM },
+        CommandSpec { name: "unblock", since: "5.0.0", arity: -3, handler: Some(super::blocking::client_unblock), ..ADM },
         CommandSpec { name: "help", since: "5.0.0", arity: 2, flags: f::LOADING | f::STALE, handler: Some(help), ..SUB },
     ];
     static SPECS: &[CommandSpec] = &[CommandSpec { name: "client", group: Group::Connection, since: "2.4.0", arity: -2, subcommands: SUBS, ..CommandSpec::DEFAULT }];

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod spec;
 pub mod table;
 
+pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod connection;

@@ -165,12 +165,14 @@ pub struct ClientState {
     pub sleep_after: Option<std::time::Duration>,
     /// MULTI queue and WATCHed keys.
     pub tx: crate::commands::tx::TxState,
+    /// Blocking-command state (parked waiter, re-execution for a waiter).
+    pub block: crate::blocking::ClientBlock,
 }
 
 impl ClientState {
     /// A fresh client in its default state.
     pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> ClientState {
-        ClientState { handle, db: 0, resp: Resp::V2, authenticated, close_after_reply: false, reply: ReplyMode::On, sleep_after: None, tx: Default::default() }
+        ClientState { handle, db: 0, resp: Resp::V2, authenticated, close_after_reply: false, reply: ReplyMode::On, sleep_after: None, tx: Default::default(), block: Default::default() }
     }
 
     pub fn id(&self) -> u64 {
