@@ -62,7 +62,12 @@ fn parse_timeout(ctx: &ExecCtx, arg: &[u8]) -> Result<i64, CommandError> {
 /// client blocks on `keys`.
 fn nothing_there(ctx: &mut ExecCtx, args: &Args, keys: Vec<Bytes>, deadline: i64, out: &mut ReplyWriter) {
     if ctx.in_atomic() {
-        out.null_array();
+        // Redis replies a null bulk for the moving commands here, a null array on timeout.
+        if matches!(ctx.command.fullname, "blmove" | "brpoplpush") {
+            out.null();
+        } else {
+            out.null_array();
+        }
         return;
     }
     if ctx.client.block.serving.is_some() {
@@ -344,7 +349,45 @@ mod tests {
         h.run("BLPOP l 0");
         h.run("BZMPOP 0 1 z MIN");
         h.run("BLMOVE l m LEFT LEFT 0");
-        assert_eq!(h.run("EXEC"), "*3\r\n*-1\r\n*-1\r\n*-1\r\n");
+        assert_eq!(h.run("EXEC"), "*3\r\n*-1\r\n*-1\r\n$-1\r\n");
+        assert_eq!(h.server.blocking.blocked_clients(), 0);
+    }
+
+    /// Served after blocking: the waiter's reply arrives through its `Waiter`, and the
+    /// effects are the writer's command then the non-blocking form (lower-case LMOVE
+    /// words, as Redis's served BLMOVE).
+    #[test]
+    fn served_waiters_propagate_after_the_write() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("BLPOP k 0"), "");
+        let w1 = h.client.block.parked.take().expect("blocked");
+        assert_eq!(h.run("BLMOVE src dst RIGHT LEFT 0"), "");
+        let w2 = h.client.block.parked.take().expect("blocked");
+        assert_eq!(h.server.blocking.blocked_clients(), 2);
+        h.run("RPUSH k a b");
+        assert_eq!(w1.take_reply().as_deref(), Some(b"*2\r\n$1\r\nk\r\n$1\r\na\r\n".as_slice()));
+        h.run("MULTI");
+        h.run("RPUSH src x");
+        h.run("RPUSH src y");
+        h.run("EXEC");
+        assert_eq!(w2.take_reply().as_deref(), Some(b"$1\r\ny\r\n".as_slice()));
+        assert_eq!(h.propagated(), vec!["RPUSH k a b", "LPOP k", "RPUSH src x ; RPUSH src y", "LMOVE src dst right left"]);
+        assert_eq!(h.server.blocking.blocked_clients(), 0);
+        assert!(!h.server.tracks_keys());
+    }
+
+    #[test]
+    fn a_waiter_of_another_type_does_not_stop_the_queue() {
+        let mut h = Harness::new();
+        h.run("BZPOPMIN k 0");
+        let wz = h.client.block.parked.take().expect("blocked");
+        h.run("BLPOP k 0");
+        let wl = h.client.block.parked.take().expect("blocked");
+        h.run("RPUSH k a");
+        assert!(wz.take_reply().is_none());
+        assert!(wl.take_reply().is_some());
+        assert_eq!(h.server.blocking.blocked_clients(), 1);
+        assert_eq!(h.server.blocking.time_out(&h.server, &wz).as_deref(), Some(b"*-1\r\n".as_slice()));
         assert_eq!(h.server.blocking.blocked_clients(), 0);
     }
 }
