@@ -239,7 +239,9 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
     let now = section.as_ref().map(|s| s.now).unwrap_or_else(rhodium_storage::clock::now_ms);
     let db = client.db;
     let mode = if spec.has(flags::WRITE) { LockMode::Write } else { LockMode::Read };
-    let positions = if spec.key_specs.is_empty() && spec.getkeys.is_none() { Vec::new() } else { key_positions(spec, &argv) };
+    // A command that opens its own atomic section locks its keys inside it: holding a
+    // stripe while waiting for the world could deadlock with a command waiting for it.
+    let positions = if spec.has(flags::SELF_ATOMIC) || (spec.key_specs.is_empty() && spec.getkeys.is_none()) { Vec::new() } else { key_positions(spec, &argv) };
     let mut keys = server.keyspace.lock(positions.iter().map(|&i| (db, &argv[i])), mode, now, ExpiryMode::Delete);
     // Checked with the stripes held: a WATCH or a blocked client that registered under
     // one of them is seen here (cheap when nobody watches or blocks: one relaxed load).
@@ -247,7 +249,7 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
     if tracking && mode == LockMode::Write {
         keys.track_writes();
     }
-    let mut ctx = ExecCtx { server, client, db, now, keys, command: resolved, effects: Vec::new(), dirty: 0, suppress: false, section, pending_changes: Vec::new() };
+    let mut ctx = ExecCtx { server, client: &mut *client, db, now, keys, command: resolved, effects: Vec::new(), dirty: 0, suppress: false, section, pending_changes: Vec::new() };
     let mut args = Args::new(argv);
     let started = std::time::Instant::now();
     if let Err(e) = handler(&mut ctx, &mut args, out) {
@@ -320,9 +322,13 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
         }
     }
 
-    stats.calls.fetch_add(1, Ordering::Relaxed);
-    stats.usec.fetch_add(elapsed, Ordering::Relaxed);
-    Stats::incr(&server.stats.total_commands_processed, 1);
+    // A blocking command counts once, when first called (Redis 7.0 serves a blocked client
+    // outside call()): its re-executions for the waiter are not counted again.
+    if client.block.serving.is_none() {
+        stats.calls.fetch_add(1, Ordering::Relaxed);
+        stats.usec.fetch_add(elapsed, Ordering::Relaxed);
+        Stats::incr(&server.stats.total_commands_processed, 1);
+    }
     let (errors, code) = out.take_errors();
     if errors > 0 {
         stats.failed_calls.fetch_add(1, Ordering::Relaxed);

@@ -81,7 +81,7 @@ pub struct Server {
     pub tcp_accept_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// The world lock: ordinary commands hold it shared, atomic sections exclusively
     /// (see `atomic.rs`).
-    pub world: parking_lot::RwLock<()>,
+    pub world: crate::atomic::WorldLock,
     /// Watched keys (WATCH).
     pub watches: crate::watch::Watches,
     /// Clients blocked on keys.
@@ -128,7 +128,7 @@ impl Server {
         let origin = u64::from_str_radix(&run_id[..16], 16).unwrap_or(1);
         Arc::new_cyclic(|me| Server {
             me: me.clone(),
-            world: parking_lot::RwLock::new(()),
+            world: crate::atomic::WorldLock::default(),
             watches: crate::watch::Watches::default(),
             blocking: crate::blocking::Blocking::default(),
             key_interest: AtomicUsize::new(0),

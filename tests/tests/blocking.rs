@@ -379,6 +379,9 @@ fn client_list_shows_blocked_flag() {
     assert_eq!(format!("{:?}", c.read_reply().unwrap()), format!("{:?}", rhodium_it::raw::Reply::Array(Some(vec![rhodium_it::raw::Reply::Bulk(Some(b"k".to_vec())), rhodium_it::raw::Reply::Bulk(Some(b"v".to_vec()))]))));
     let line = admin.cmd(&["CLIENT", "LIST", "ID", &id]).unwrap().as_str();
     assert!(line.contains(" flags=N "), "{line}");
+    // Blocked then served counts as one call, as in Redis.
+    let stats = admin.cmd(&["INFO", "commandstats"]).unwrap().as_str();
+    assert!(stats.contains("cmdstat_blpop:calls=1,"), "{stats}");
 }
 
 #[test]

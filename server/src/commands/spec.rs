@@ -44,7 +44,8 @@ pub mod flags {
     /// of its own (FLUSHALL, FLUSHDB, SWAPDB: whole-database changes and WATCH).
     pub const EXCLUSIVE: u32 = 1 << 29;
     /// Rhodium-internal, never shown: the handler opens its own atomic section (EXEC,
-    /// scripts), so dispatch takes no world lock for it.
+    /// scripts), so dispatch takes no world lock for it and locks none of its keys (the
+    /// commands it runs through `execute_in_atomic` lock theirs).
     pub const SELF_ATOMIC: u32 = 1 << 30;
 
     /// Names in the order COMMAND INFO lists them (Redis's `addReplyCommandFlags`).
