@@ -584,6 +584,22 @@ mod tests {
     }
 
     #[test]
+    fn written_keys_are_recorded_only_when_tracking() {
+        let ks = Keyspace::new(2);
+        let mut l = ks.lock([(0, b"a"), (0, b"b")], LockMode::Write, 0, ExpiryMode::Delete);
+        l.set(0, b"a", Value::Int(1), SetExpiry::Clear).unwrap();
+        assert!(l.take_touched().is_empty());
+        l.track_writes();
+        assert!(l.get_mut(0, b"b").unwrap().is_none());
+        assert!(l.remove(0, b"b").unwrap().is_none());
+        assert!(l.take_touched().is_empty(), "missing keys are not changes");
+        l.get_mut(0, b"a").unwrap();
+        l.set_expiry(0, b"a", 10).unwrap();
+        l.set(0, b"b", Value::Int(2), SetExpiry::Clear).unwrap();
+        assert_eq!(l.take_touched(), vec![(0, b"a".to_vec()), (0, b"b".to_vec())]);
+    }
+
+    #[test]
     fn scan_visits_all_keys() {
         let ks = Keyspace::new(1);
         let keys: Vec<String> = (0..1000).map(|i| format!("k{i}")).collect();

@@ -184,7 +184,6 @@ pub const DOCS: &[(&str, Doc)] = &[
         replaced_by: "`BLMOVE` with the `RIGHT` and `LEFT` arguments",
         history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
         args: &[key("source", 0), key("destination", 1), double("timeout")],
-        ..Doc::DEFAULT
     }),
     ("blmpop", Doc {
         summary: "Pop elements from a list, or block until one is available",
