@@ -152,9 +152,9 @@ impl Atomic<'_> {
     /// wire when it holds more than one effect; SELECTs inserted where the db changes),
     /// then invalidates WATCHes and signals blocked clients for the keys it touched, then
     /// releases, then serves the blocked clients whose keys became ready.
-    pub fn commit(mut self) {
-        self.finish();
-        crate::blocking::serve_ready(self.server);
+    pub fn commit(self) {
+        // Drop does the work, so a section left early (an error path) commits the same way.
+        drop(self);
     }
 
     /// Commits once; a section dropped without `commit` (an early return) still
@@ -180,7 +180,10 @@ impl Atomic<'_> {
 
 impl Drop for Atomic<'_> {
     fn drop(&mut self) {
-        self.finish();
+        if self.world.is_some() {
+            self.finish();
+            crate::blocking::serve_ready(self.server);
+        }
     }
 }
 

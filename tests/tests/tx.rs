@@ -78,6 +78,30 @@ fn multi_exec_discard_and_their_errors() {
 }
 
 #[test]
+fn no_multi_commands_and_resp3_replies() {
+    diff::check(
+        r#"
+        MULTI
+        SHUTDOWN NOSAVE
+        EXEC
+        HELLO 3
+        WATCH k
+        SET k 1
+        MULTI
+        GET k
+        EXEC
+        MULTI
+        SET k 2
+        GET k
+        ZADD z 1 a
+        ZSCORE z a
+        BLPOP nothing 0
+        EXEC
+        "#,
+    );
+}
+
+#[test]
 fn runtime_errors_inside_exec_do_not_abort_the_rest() {
     diff::check(
         r#"
