@@ -63,6 +63,10 @@ fn close_idle_clients(server: &Server) {
     }
     let now = rhodium_storage::clock::now_ms();
     for c in server.clients.all() {
+        // A blocked client waits on purpose: Redis exempts it from the idle timeout.
+        if c.blocked.load(std::sync::atomic::Ordering::Relaxed) {
+            continue;
+        }
         let idle = now - c.last_interaction_ms.load(std::sync::atomic::Ordering::Relaxed);
         if idle > (timeout as i64) * 1000 {
             crate::log_verbose!("Closing idle client");

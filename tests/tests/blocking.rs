@@ -361,8 +361,32 @@ fn a_client_that_disconnects_while_blocked_is_removed() {
         blocked 0
         3 RPUSH k c
         3 LRANGE k 0 -1
+        # CLIENT KILL of a blocked client.
+        4 CLIENT ID
+        4> BLPOP other 0
+        blocked 1
+        3 CLIENT KILL ID 10
+        blocked 0
+        3 RPUSH other x
+        3 LLEN other
         "#,
     );
+}
+
+#[test]
+fn blocked_clients_are_exempt_from_the_idle_timeout() {
+    let s = TestServer::start(&["--timeout", "1"]);
+    let mut c = s.raw();
+    let mut admin = s.raw();
+    c.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_until(Duration::from_secs(10), "blocked", || blocked(&mut admin) == 1);
+    // Idle clients are closed within a couple of seconds; the blocked one stays.
+    let mut idle = s.raw();
+    idle.cmd(&["PING"]).unwrap();
+    assert!(idle.is_closed(Duration::from_secs(10)));
+    assert_eq!(blocked(&mut s.raw()), 1);
+    s.raw().cmd(&["RPUSH", "k", "v"]).unwrap();
+    assert!(!c.read_reply().unwrap().is_error());
 }
 
 #[test]
