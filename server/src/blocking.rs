@@ -11,8 +11,14 @@
 //! which key is ready (Redis 7.0 serves from the key that became ready), and hands the
 //! reply to the parked task. A waiter whose command still finds nothing stays in place.
 //!
-//! The registry is generic: a waiter is a command to re-run plus the keys it waits on, so
-//! stream reads can block the same way.
+//! The registry is generic: a waiter is a command to re-run plus the keys it waits on.
+//! To block another command (XREAD BLOCK, XREADGROUP BLOCK): when it finds nothing, call
+//! [`Blocking::block`] from the handler with the keys and the argv to re-run (rewritten if
+//! it must not change meaning when re-run, e.g. XREAD's `$` replaced by the last ID seen),
+//! set `ctx.client.block.parked`, and write no reply; when re-run with
+//! `ctx.client.block.serving` set and still nothing to give, set `not_served` instead.
+//! Writes to the keys wake it with no further work. A waiter that waits on no key (WAIT)
+//! is completed by whoever knows it is done through [`Blocking::complete`].
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -204,6 +210,16 @@ impl Blocking {
             }
         };
         self.finish(server, &w, reply);
+        true
+    }
+
+    /// Ends a wait with the given reply (for waiters completed by something other than a
+    /// key, such as WAIT's replica acknowledgements). False if it was no longer waiting.
+    pub fn complete(&self, server: &Server, w: &Arc<Waiter>, reply: Vec<u8>) -> bool {
+        if w.state.compare_exchange(WAITING, SERVING, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return false;
+        }
+        self.finish(server, w, reply);
         true
     }
 

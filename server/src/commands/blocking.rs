@@ -44,7 +44,7 @@ pub fn specs() -> &'static [CommandSpec] {
 /// strtold takes them), times 1000 truncated to milliseconds; 0 blocks forever. Values
 /// whose milliseconds do not fit a long long come out negative, as the C cast does.
 /// Returns the absolute deadline, 0 for none.
-fn parse_timeout(ctx: &ExecCtx, arg: &[u8]) -> Result<i64, CommandError> {
+pub(crate) fn parse_timeout(ctx: &ExecCtx, arg: &[u8]) -> Result<i64, CommandError> {
     let secs = super::zset::parse_double(arg).filter(|v| !v.is_nan()).ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
     let ms = (secs * 1000.0).trunc();
     if !(ms > -1.0 && ms < 9.223_372_036_854_775e18) {
@@ -60,7 +60,7 @@ fn parse_timeout(ctx: &ExecCtx, arg: &[u8]) -> Result<i64, CommandError> {
 /// How a blocking command ends when nothing is there: inside an atomic section it
 /// replies as on timeout; re-executed for a waiter it reports "not served"; otherwise the
 /// client blocks on `keys`.
-fn nothing_there(ctx: &mut ExecCtx, args: &Args, keys: Vec<Bytes>, deadline: i64, out: &mut ReplyWriter) {
+pub(crate) fn nothing_there(ctx: &mut ExecCtx, args: &Args, keys: Vec<Bytes>, deadline: i64, out: &mut ReplyWriter) {
     if ctx.in_atomic() {
         // Redis replies a null bulk for the moving commands here, a null array on timeout.
         if matches!(ctx.command.fullname, "blmove" | "brpoplpush") {
