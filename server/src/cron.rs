@@ -37,12 +37,23 @@ pub fn active_expire_cycle(server: &Server, state: &mut ActiveExpire) {
     let effort = Effort::from_config(cfg.active_expire_effort);
     let budget = effort.budget(cfg.hz);
     drop(cfg);
+    // Shared like a command: no key expires in the middle of an atomic section.
+    let world = server.world.read();
     let now = rhodium_storage::clock::now_ms();
+    let mut changed = Vec::new();
     state.run(&server.keyspace, now, effort, budget, |db, key| {
         Stats::incr(&server.stats.expired_keys, 1);
         crate::notify::emit(server, crate::notify::class::EXPIRED, "expired", key, db, None);
         server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]]);
+        if server.tracks_keys() {
+            changed.push((db, key.to_vec()));
+        }
     });
+    // After the stripe locks are gone (watchers look the key up), before the world goes.
+    for (db, key) in changed {
+        crate::dispatch::key_changed(server, db, &key);
+    }
+    drop(world);
 }
 
 /// Closes clients idle for longer than `timeout` seconds (0 disables).
@@ -53,6 +64,10 @@ fn close_idle_clients(server: &Server) {
     }
     let now = rhodium_storage::clock::now_ms();
     for c in server.clients.all() {
+        // A blocked client waits on purpose: Redis exempts it from the idle timeout.
+        if c.blocked.load(std::sync::atomic::Ordering::Relaxed) {
+            continue;
+        }
         let idle = now - c.last_interaction_ms.load(std::sync::atomic::Ordering::Relaxed);
         // Pub/Sub clients wait for messages, so Redis never times them out.
         if idle > (timeout as i64) * 1000 && !c.outbox.pubsub_mode.load(std::sync::atomic::Ordering::Relaxed) {

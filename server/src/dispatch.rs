@@ -12,6 +12,8 @@ use rhodium_storage::{DbIndex, LockMode, Locked, UnixMillis, Value};
 use crate::commands::keys::key_positions;
 use crate::commands::spec::{flags, CommandSpec};
 use crate::commands::table::{Lookup, Resolved};
+pub use crate::atomic::{begin_atomic, Atomic};
+use crate::atomic::SectionLog;
 use crate::error::CommandError;
 use crate::net::clients::ClientState;
 use crate::state::{Server, Stats};
@@ -31,6 +33,11 @@ pub struct ExecCtx<'a> {
     effects: Vec<Argv>,
     dirty: u64,
     suppress: bool,
+    /// The atomic section this command runs in, if any: its effects go there.
+    section: Option<&'a mut SectionLog>,
+    /// Keys changed outside the command's locks (see [`ExecCtx::expired_deleted`]),
+    /// reported to watchers once those locks are released.
+    pending_changes: Vec<(DbIndex, Vec<u8>)>,
     /// Propagate the request even though it changed no data (PUBLISH).
     forced: bool,
     /// Pub/Sub messages for this very client (its keyspace events, its own PUBLISH),
@@ -56,6 +63,38 @@ impl<'a> ExecCtx<'a> {
     /// Builds an effect from string-like parts.
     pub fn effect_parts<A: AsRef<[u8]>>(&mut self, parts: &[A]) {
         self.effects.push(parts.iter().map(|p| Bytes::copy_from_slice(p.as_ref())).collect());
+    }
+
+    /// Propagates `commands` as one unit executed in `db` now (commands that must order
+    /// their effect with locks they take themselves, such as FLUSHALL or the DEL of an
+    /// expired key in another database); inside an atomic section they join its unit.
+    pub fn propagate(&mut self, db: DbIndex, commands: Vec<Argv>) {
+        if commands.is_empty() {
+            return;
+        }
+        match self.section.as_deref_mut() {
+            Some(s) => s.effects.extend(commands.into_iter().map(|c| (db, c))),
+            None => {
+                self.server.propagator.propagate(db, commands);
+            }
+        }
+    }
+
+    /// A key found expired outside the command's own locks was deleted (SCAN, RANDOMKEY):
+    /// its DEL is propagated (or joins the section) and watchers and blocked clients
+    /// learn of the change. Call while the key's stripe is still locked.
+    pub fn expired_deleted(&mut self, db: DbIndex, key: &Bytes) {
+        self.propagate(db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
+        match self.section.as_deref_mut() {
+            Some(s) => s.touched.push((db, key.to_vec())),
+            None => self.pending_changes.push((db, key.to_vec())),
+        }
+    }
+
+    /// Whether the command runs inside an atomic section (EXEC, a script): blocking
+    /// commands then behave as their non-blocking forms.
+    pub fn in_atomic(&self) -> bool {
+        self.section.is_some()
     }
 
     /// The command changed data but must not be propagated.
@@ -135,6 +174,7 @@ impl<'a> ExecCtx<'a> {
         Ok(self.keys.set(self.db, key, value, expiry)?)
     }
 
+
     /// Deletes a key of the current database; true if it existed.
     pub fn delete_key(&mut self, key: &[u8]) -> Result<bool, CommandError> {
         Ok(self.keys.remove(self.db, key)?.is_some())
@@ -169,50 +209,124 @@ pub fn execute(server: &Server, client: &mut ClientState, argv: Argv, out: &mut 
 /// needs it before dispatch for CLIENT PAUSE and CLIENT LIST's `cmd`). Returns how many
 /// bytes of pub/sub messages for the client itself precede the reply (CLIENT REPLY OFF
 /// drops the reply, not those).
+///
+/// An ordinary command runs holding the world lock shared, so no atomic section runs
+/// beside it; a command flagged EXCLUSIVE runs inside an atomic section of its own; one
+/// flagged SELF_ATOMIC (EXEC, scripts) takes no world lock and opens its section itself.
+/// Inside MULTI, commands other than the transaction's own are queued.
 pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
+    let Some(resolved) = check(server, client, &argv, lookup, out) else {
+        return 0;
+    };
+    let spec = resolved.spec;
+    if client.tx.in_multi() && !crate::commands::tx::runs_inside_multi(resolved.fullname) {
+        client.tx.queue(&client.handle, argv);
+        out.simple("QUEUED");
+        return 0;
+    }
+    let pushed = if spec.has(flags::SELF_ATOMIC) {
+        call(server, client, argv, resolved, out, None)
+    } else if spec.has(flags::EXCLUSIVE) {
+        let mut section = begin_atomic(server);
+        let pushed = call(server, client, argv, resolved, out, Some(&mut section.log));
+        section.commit();
+        pushed
+    } else {
+        let world = server.world.read();
+        let pushed = call(server, client, argv, resolved, out, None);
+        drop(world);
+        pushed
+    };
+    crate::blocking::serve_ready(server);
+    pushed
+}
+
+/// Runs one command inside an atomic section with all of dispatch's checks (arity, auth,
+/// ...), its keys locked normally (uncontended, since nothing else runs), its effects and
+/// lazy-expiry DELs appended to the section's unit instead of being propagated, its
+/// touched keys kept for the section's commit, and the stats counted.
+pub fn execute_in_atomic(atomic: &mut Atomic<'_>, client: &mut ClientState, argv: Argv, out: &mut ReplyWriter) {
+    let server = atomic.server;
+    let lookup = server.table.lookup(&argv);
+    let Some(resolved) = check(server, client, &argv, lookup, out) else {
+        return;
+    };
+    call(server, client, argv, resolved, out, Some(&mut atomic.log));
+}
+
+/// The checks before a command runs (Redis's `processCommand`): known command, arity,
+/// authentication, commands refused inside MULTI. A refusal inside MULTI also dooms the
+/// transaction (`flagTransaction`), so its EXEC replies -EXECABORT.
+fn check(server: &Server, client: &mut ClientState, argv: &[Bytes], lookup: Lookup, out: &mut ReplyWriter) -> Option<Resolved> {
+    let refuse = |client: &mut ClientState, out: &mut ReplyWriter, msg: &str| {
+        reject(server, out, msg);
+        client.tx.flag_error();
+    };
     let resolved = match lookup {
         Lookup::Found(r) => r,
         Lookup::Unknown => {
-            reject(server, out, &unknown_command(&argv));
-            return 0;
+            refuse(client, out, &unknown_command(argv));
+            return None;
         }
         Lookup::UnknownSub(container) => {
             let sub: String = String::from_utf8_lossy(&argv[1]).chars().take(128).collect();
             let msg = format!("ERR unknown subcommand '{}'. Try {} HELP.", sub, container.spec.name.to_ascii_uppercase());
-            reject(server, out, &msg);
-            return 0;
+            refuse(client, out, &msg);
+            return None;
         }
     };
     let spec: &'static CommandSpec = resolved.spec;
     let stats = &server.table.stats[resolved.id];
-    if !spec.arity_ok(argv.len()) {
+    if !spec.arity_ok(argv.len()) || spec.handler.is_none() {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
-        reject(server, out, &CommandError::WrongArity(resolved.fullname.to_string()).to_string());
-        return 0;
+        refuse(client, out, &CommandError::WrongArity(resolved.fullname.to_string()).to_string());
+        return None;
     }
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
-        reject(server, out, "NOAUTH Authentication required.");
-        return 0;
+        refuse(client, out, "NOAUTH Authentication required.");
+        return None;
     }
-    let Some(handler) = spec.handler else {
+    if client.tx.in_multi() && spec.has(flags::NO_MULTI) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
-        reject(server, out, &CommandError::WrongArity(resolved.fullname.to_string()).to_string());
-        return 0;
-    };
+        refuse(client, out, "ERR Command not allowed inside a transaction");
+        return None;
+    }
     if client.in_pubsub && client.resp == rhodium_protocol::Resp::V2 && !crate::commands::pubsub::allowed_in_subscribed_mode(resolved.fullname) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         let msg = format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", resolved.fullname);
-        reject(server, out, &msg);
-        return 0;
+        refuse(client, out, &msg);
+        return None;
     }
+    Some(resolved)
+}
 
-    let now = rhodium_storage::clock::now_ms();
+/// Runs a checked command: locks its keys, calls the handler, then propagates its effects
+/// (or appends them to `section`) while the key locks are still held, and counts it.
+/// Returns how many bytes of the client's own pub/sub messages precede its reply.
+fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolved, out: &mut ReplyWriter, section: Option<&mut SectionLog>) -> usize {
+    let spec = resolved.spec;
+    let stats = &server.table.stats[resolved.id];
+    let Some(handler) = spec.handler else {
+        return 0;
+    };
+    let now = section.as_ref().map(|s| s.now).unwrap_or_else(rhodium_storage::clock::now_ms);
     let db = client.db;
     let mode = if spec.has(flags::WRITE) { LockMode::Write } else { LockMode::Read };
-    let positions = if spec.key_specs.is_empty() && spec.getkeys.is_none() { Default::default() } else { key_positions(spec, &argv) };
-    let keys = server.keyspace.lock(positions.iter().map(|&i| (db, &argv[i])), mode, now, ExpiryMode::Delete);
-    let mut ctx = ExecCtx { server, client, db, now, keys, command: resolved, effects: Vec::new(), dirty: 0, suppress: false, forced: false, pushes: Vec::new(), expired_notified: 0 };
+    // A command that opens its own atomic section locks its keys inside it: holding a
+    // stripe while waiting for the world could deadlock with a command waiting for it.
+    let positions = if spec.has(flags::SELF_ATOMIC) || (spec.key_specs.is_empty() && spec.getkeys.is_none()) { Default::default() } else { key_positions(spec, &argv) };
+    let mut keys = server.keyspace.lock(positions.iter().map(|&i| (db, &argv[i])), mode, now, ExpiryMode::Delete);
+    // Checked with the stripes held: a WATCH or a blocked client that registered under
+    // one of them is seen here (cheap when nobody watches or blocks: one relaxed load).
+    let tracking = server.tracks_keys();
+    if tracking && mode == LockMode::Write {
+        keys.track_writes();
+    }
+    // For the `expired` events of keys deleted after the command (the section borrowed
+    // with the client outlives the context).
+    let (client_id, client_resp) = (client.handle.id, client.resp);
+    let mut ctx = ExecCtx { server, client: &mut *client, db, now, keys, command: resolved, effects: Vec::new(), dirty: 0, suppress: false, section, pending_changes: Vec::new(), forced: false, pushes: Vec::new(), expired_notified: 0 };
     let mut args = Args::new(argv);
     let mark = out.len();
     let started = std::time::Instant::now();
@@ -220,17 +334,24 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         out.error(&e.to_string());
     }
     let elapsed = started.elapsed().as_micros() as u64;
-
-    // Propagate while the key locks are still held.
     if !ctx.keys.expired().is_empty() {
         ctx.notify_expired();
     }
+
+    // Propagate while the key locks are still held.
     let expired = ctx.keys.take_expired();
     let mut unit: Vec<Argv> = Vec::new();
     let mut hidden = Vec::new();
+    // A key fetched for writing but left unchanged (SET NX on an existing key) is no
+    // change: written keys count only when the command changed something, expired
+    // deletions always.
+    let mut touched = if tracking && ctx.dirty > 0 { ctx.keys.take_touched() } else { Vec::new() };
     for e in expired {
         if e.deleted {
             Stats::incr(&server.stats.expired_keys, 1);
+            if tracking {
+                touched.push((e.db, e.key.clone()));
+            }
             unit.push(vec![Bytes::from_static(b"DEL"), Bytes::from(e.key)]);
         } else {
             hidden.push(e);
@@ -247,9 +368,9 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
     if dirty > 0 {
         server.dirty.fetch_add(dirty, Ordering::Relaxed);
     }
-    if !unit.is_empty() {
-        server.propagator.propagate(db, unit);
-    }
+    touched.append(&mut ctx.pending_changes);
+    ctx.propagate(db, unit);
+    let mut section = ctx.section.take();
     let mut pushes = std::mem::take(&mut ctx.pushes);
     drop(ctx);
 
@@ -258,9 +379,20 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         let key = Bytes::from(e.key);
         server.keyspace.delete_if_expired_then(e.db, &key, now, || {
             Stats::incr(&server.stats.expired_keys, 1);
-            let me = crate::pubsub::SelfSink { id: client.handle.id, resp: client.resp, buf: &mut pushes };
+            let me = crate::pubsub::SelfSink { id: client_id, resp: client_resp, buf: &mut pushes };
             crate::notify::emit(server, crate::notify::class::EXPIRED, "expired", &key, e.db, Some(me));
-            server.propagator.propagate(e.db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
+            let del = vec![Bytes::from_static(b"DEL"), key.clone()];
+            match section.as_deref_mut() {
+                Some(s) => {
+                    s.effects.push((e.db, del));
+                    s.touched.push((e.db, key.to_vec()));
+                }
+                None => {
+                    server.propagator.propagate(e.db, vec![del]);
+                    // Reported below, once the stripe is unlocked (watchers look it up).
+                    touched.push((e.db, key.to_vec()));
+                }
+            }
         });
     }
     let pushed = pushes.len();
@@ -268,16 +400,41 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         // The client's own messages come before its reply, as Redis writes them.
         out.buffer_mut().splice(mark..mark, pushes);
     }
+    // Watchers are told before the world lock goes, so no EXEC runs between the write
+    // and its invalidation; inside a section the commit does it.
+    match section {
+        Some(s) => s.touched.extend(touched),
+        None => {
+            for (db, key) in &touched {
+                key_changed(server, *db, key);
+            }
+        }
+    }
 
-    stats.calls.fetch_add(1, Ordering::Relaxed);
-    stats.usec.fetch_add(elapsed, Ordering::Relaxed);
-    Stats::incr(&server.stats.total_commands_processed, 1);
+    // A blocking command counts once, when first called (Redis 7.0 serves a blocked client
+    // outside call()): its re-executions for the waiter are not counted again.
+    if client.block.serving.is_none() {
+        stats.calls.fetch_add(1, Ordering::Relaxed);
+        stats.usec.fetch_add(elapsed, Ordering::Relaxed);
+        Stats::incr(&server.stats.total_commands_processed, 1);
+    }
     let (errors, code) = out.take_errors();
     if errors > 0 {
         stats.failed_calls.fetch_add(1, Ordering::Relaxed);
     }
     count_errors(server, errors, code);
     pushed
+}
+
+/// A key changed outside any atomic section (a write, an expiry): WATCHes on it are
+/// invalidated and clients blocked on it are told it may be ready. Free when nobody
+/// watches or blocks.
+pub fn key_changed(server: &Server, db: DbIndex, key: &[u8]) {
+    if !server.tracks_keys() {
+        return;
+    }
+    server.watches.touch(server, db, key);
+    server.blocking.signal(db, key);
 }
 
 /// Writes an error for a command that was not executed, counting it.

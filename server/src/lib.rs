@@ -3,6 +3,8 @@
 //! The only crate that knows what a command means. Depends on `rhodium-replication`,
 //! `rhodium-storage` and `rhodium-protocol`; nothing depends on it.
 
+pub mod atomic;
+pub mod blocking;
 pub mod commands;
 pub mod config;
 pub mod cron;
@@ -14,6 +16,7 @@ pub mod notify;
 pub mod pubsub;
 pub mod run;
 pub mod state;
+pub mod watch;
 #[cfg(test)]
 pub(crate) mod testkit;
 

@@ -1,7 +1,7 @@
 //! The server's shared state: configuration, keyspace, command table, clients, stats and
 //! the propagation pipeline. One `Arc<Server>` is shared by every connection.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -81,6 +81,15 @@ pub struct Server {
     pub lastsave_secs: AtomicI64,
     /// The accept loops of the TCP listeners, replaced when CONFIG SET changes port/bind.
     pub tcp_accept_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The world lock: ordinary commands hold it shared, atomic sections exclusively
+    /// (see `atomic.rs`).
+    pub world: crate::atomic::WorldLock,
+    /// Watched keys (WATCH).
+    pub watches: crate::watch::Watches,
+    /// Clients blocked on keys.
+    pub blocking: crate::blocking::Blocking,
+    /// Watched keys plus blocked-client keys: while zero, writes record nothing for them.
+    pub key_interest: AtomicUsize,
     /// A handle to this server, for code that holds only `&Server` but must spawn tasks.
     me: std::sync::Weak<Server>,
 }
@@ -123,6 +132,10 @@ impl Server {
         pubsub.apply_config(&config);
         Arc::new_cyclic(|me| Server {
             me: me.clone(),
+            world: crate::atomic::WorldLock::default(),
+            watches: crate::watch::Watches::default(),
+            blocking: crate::blocking::Blocking::default(),
+            key_interest: AtomicUsize::new(0),
             tcp_accept_tasks: Mutex::new(Vec::new()),
             keyspace: Keyspace::new(config.databases),
             table: CommandTable::build(),
@@ -222,6 +235,13 @@ impl Server {
     /// and eviction then, so the dataset does not change while paused; the cron asks this.
     pub fn writes_paused(&self) -> bool {
         self.current_pause(rhodium_storage::clock::now_ms()).is_some()
+    }
+
+    /// Whether some client watches or blocks on keys, so writes must report the keys they
+    /// touch. One relaxed load: the hot path's only cost for WATCH and blocking.
+    #[inline]
+    pub fn tracks_keys(&self) -> bool {
+        self.key_interest.load(Ordering::Relaxed) > 0
     }
 
     pub fn uptime_secs(&self) -> u64 {

@@ -26,6 +26,7 @@ pub fn specs() -> &'static [CommandSpec] {
         CommandSpec { name: "unpause", since: "6.2.0", arity: 2, handler: Some(unpause), ..ADM },
         CommandSpec { name: "reply", since: "3.2.0", arity: 3, handler: Some(reply), ..SUB },
         CommandSpec { name: "no-evict", since: "7.0.0", arity: 3, handler: Some(no_evict), ..ADM },
+        CommandSpec { name: "unblock", since: "5.0.0", arity: -3, handler: Some(super::blocking::client_unblock), ..ADM },
         CommandSpec { name: "help", since: "5.0.0", arity: 2, flags: f::LOADING | f::STALE, handler: Some(help), ..SUB },
     ];
     static SPECS: &[CommandSpec] = &[CommandSpec { name: "client", group: Group::Connection, since: "2.4.0", arity: -2, subcommands: SUBS, ..CommandSpec::DEFAULT }];
@@ -105,6 +106,16 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
     if c.outbox.pubsub_mode.load(Ordering::Relaxed) {
         flags.push('P');
     }
+    let multi = c.multi.load(Ordering::Relaxed);
+    if multi >= 0 {
+        flags.push('x');
+    }
+    if c.blocked.load(Ordering::Relaxed) {
+        flags.push('b');
+    }
+    if c.dirty_cas.load(Ordering::Relaxed) {
+        flags.push('d');
+    }
     if matches!(c.addr, Peer::Unix(_)) {
         flags.push('U');
     }
@@ -120,7 +131,7 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
     let qbuf_free = rbs.saturating_sub(qbuf);
     let tot_mem = rbs + qbuf + omem + 1024;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr.display(),
         c.laddr.display(),
@@ -133,6 +144,7 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
         c.outbox.subs.load(Ordering::Relaxed),
         c.outbox.psubs.load(Ordering::Relaxed),
         c.outbox.ssubs.load(Ordering::Relaxed),
+        multi,
         qbuf,
         qbuf_free,
         rbs,

@@ -72,6 +72,7 @@ fn quit(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult
 /// RESET: back to a fresh connection's state (Redis's `clearClientConnectionState`):
 /// db 0, RESP2, default authentication, no name, replies on.
 fn reset(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
+    crate::commands::tx::discard_transaction(ctx.server, ctx.client);
     ctx.server.pubsub.unsubscribe_all(ctx.client);
     ctx.client.select(0);
     ctx.client.resp = Resp::V2;

@@ -177,7 +177,7 @@ fn clients(s: &Server, f: &mut Fields) {
     f.kv("maxclients", cfg.maxclients);
     f.kv("client_recent_max_input_buffer", max_in);
     f.kv("client_recent_max_output_buffer", max_out);
-    f.kv("blocked_clients", 0);
+    f.kv("blocked_clients", s.blocking.blocked_clients());
     f.kv("tracking_clients", 0);
     f.kv("clients_in_timeout_table", 0);
 }

@@ -41,10 +41,10 @@ pub fn specs() -> &'static [CommandSpec] {
         CommandSpec { name: "renamenx", arity: 3, flags: f::WRITE | f::FAST, key_specs: &RENAMENX_KS, handler: Some(renamenx), ..G },
         CommandSpec { name: "move", arity: 3, flags: f::WRITE | f::FAST, key_specs: &MOVE_KS, handler: Some(move_cmd), ..G },
         CommandSpec { name: "copy", since: "6.2.0", arity: -3, flags: f::WRITE | f::DENYOOM, key_specs: &COPY_KS, handler: Some(copy), ..G },
-        CommandSpec { name: "swapdb", since: "4.0.0", arity: 3, flags: f::WRITE | f::FAST, acl: acl::KEYSPACE | acl::DANGEROUS, handler: Some(swapdb), ..SRV },
+        CommandSpec { name: "swapdb", since: "4.0.0", arity: 3, flags: f::WRITE | f::FAST | f::EXCLUSIVE, acl: acl::KEYSPACE | acl::DANGEROUS, handler: Some(swapdb), ..SRV },
         CommandSpec { name: "dbsize", arity: 1, flags: f::READONLY | f::FAST, tips: &["request_policy:all_shards", "response_policy:agg_sum"], handler: Some(dbsize), ..SRV },
-        CommandSpec { name: "flushall", arity: -1, flags: f::WRITE, acl: acl::KEYSPACE | acl::DANGEROUS, tips: FLUSH_TIPS, handler: Some(flushall), ..SRV },
-        CommandSpec { name: "flushdb", arity: -1, flags: f::WRITE, acl: acl::KEYSPACE | acl::DANGEROUS, tips: FLUSH_TIPS, handler: Some(flushdb), ..SRV },
+        CommandSpec { name: "flushall", arity: -1, flags: f::WRITE | f::EXCLUSIVE, acl: acl::KEYSPACE | acl::DANGEROUS, tips: FLUSH_TIPS, handler: Some(flushall), ..SRV },
+        CommandSpec { name: "flushdb", arity: -1, flags: f::WRITE | f::EXCLUSIVE, acl: acl::KEYSPACE | acl::DANGEROUS, tips: FLUSH_TIPS, handler: Some(flushdb), ..SRV },
         CommandSpec { name: "keys", arity: 2, flags: f::READONLY, acl: acl::KEYSPACE | acl::DANGEROUS, tips: &["request_policy:all_shards", "nondeterministic_output_order"], handler: Some(keys), ..G },
         CommandSpec { name: "scan", since: "2.8.0", arity: -2, flags: f::READONLY, tips: &["nondeterministic_output", "request_policy:special"], handler: Some(scan), ..G },
         CommandSpec { name: "randomkey", arity: 1, flags: f::READONLY, tips: &["request_policy:all_shards", "nondeterministic_output"], handler: Some(randomkey), ..G },
@@ -105,7 +105,7 @@ fn propagate_foreign_expired(ctx: &mut ExecCtx) {
     for e in ctx.keys.take_expired_where(|e| e.db != db && e.deleted) {
         Stats::incr(&ctx.server.stats.expired_keys, 1);
         ctx.notify_db(ev::EXPIRED, "expired", &e.key, e.db);
-        ctx.server.propagator.propagate(e.db, vec![vec![Bytes::from_static(b"DEL"), Bytes::from(e.key)]]);
+        ctx.propagate(e.db, vec![vec![Bytes::from_static(b"DEL"), Bytes::from(e.key)]]);
     }
 }
 
@@ -309,9 +309,17 @@ fn swapdb(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
     }
     let argv: Argv = args.argv().to_vec();
     let (server, db) = (ctx.server, ctx.db);
-    server.keyspace.swap_db_then(a as usize, b as usize, || {
-        server.propagator.propagate(db, vec![argv]);
-    });
+    let (a, b) = (a as usize, b as usize);
+    if a != b {
+        server.watches.touch_db(server, a, Some(b));
+        server.watches.touch_db(server, b, Some(a));
+    }
+    server.keyspace.swap_db_then(a, b, || ctx.propagate(db, vec![argv]));
+    if a != b {
+        // Clients blocked on keys of either database may find them filled now.
+        server.blocking.signal_db(a);
+        server.blocking.signal_db(b);
+    }
     ctx.mark_dirty(1);
     ctx.no_propagate();
     out.ok();
@@ -336,10 +344,12 @@ fn flushall(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdRes
     flush_mode(args)?;
     let argv: Argv = args.argv().to_vec();
     let (server, db) = (ctx.server, ctx.db);
+    // Runs in an atomic section (EXCLUSIVE): watchers are told before the keys go.
+    for d in 0..server.keyspace.databases() {
+        server.watches.touch_db(server, d, None);
+    }
     // Propagated even when nothing was removed (Redis forces it), before the locks go.
-    let n = server.keyspace.flush_all_then(|_| {
-        server.propagator.propagate(db, vec![argv]);
-    });
+    let n = server.keyspace.flush_all_then(|_| ctx.propagate(db, vec![argv]));
     ctx.mark_dirty(n as u64 + 1);
     ctx.no_propagate();
     out.ok();
@@ -350,9 +360,8 @@ fn flushdb(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResu
     flush_mode(args)?;
     let argv: Argv = args.argv().to_vec();
     let (server, db) = (ctx.server, ctx.db);
-    let n = server.keyspace.flush_db_then(db, |_| {
-        server.propagator.propagate(db, vec![argv]);
-    });
+    server.watches.touch_db(server, db, None);
+    let n = server.keyspace.flush_db_then(db, |_| ctx.propagate(db, vec![argv]));
     ctx.mark_dirty(n as u64 + 1);
     ctx.no_propagate();
     out.ok();
@@ -469,7 +478,7 @@ fn scan(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         server.keyspace.delete_if_expired_then(db, &key, now, || {
             Stats::incr(&server.stats.expired_keys, 1);
             ctx.notify_db(ev::EXPIRED, "expired", &key, db);
-            server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
+            ctx.expired_deleted(db, &key);
         });
     }
     out.array(2);
@@ -496,7 +505,7 @@ fn randomkey(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdR
         let deleted = server.keyspace.delete_if_expired_then(db, &key, now, || {
             Stats::incr(&server.stats.expired_keys, 1);
             ctx.notify_db(ev::EXPIRED, "expired", &key, db);
-            server.propagator.propagate(db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
+            ctx.expired_deleted(db, &key);
         });
         if !deleted {
             out.bulk(&key);

@@ -51,7 +51,7 @@ pub fn specs() -> &'static [CommandSpec] {
 
 /// Redis's `getRangeLongFromObjectOrReply`: `msg` (when given) replaces both the
 /// not-an-integer and the out-of-range errors.
-fn range_long(arg: &[u8], min: i64, max: i64, msg: Option<&str>) -> Result<i64, CommandError> {
+pub(crate) fn range_long(arg: &[u8], min: i64, max: i64, msg: Option<&str>) -> Result<i64, CommandError> {
     let fail = |default: String| CommandError::err(msg.map_or(default, str::to_string));
     let v = parse_i64(arg).ok_or_else(|| fail("value is not an integer or out of range".into()))?;
     if v < min || v > max {
@@ -74,7 +74,7 @@ fn read_list<'c>(ctx: &'c mut ExecCtx, key: &[u8]) -> Result<Option<&'c List>, C
 }
 
 /// A key's list for writing; `None` when missing, WRONGTYPE for other types.
-fn write_list<'c>(ctx: &'c mut ExecCtx, key: &[u8]) -> Result<Option<&'c mut List>, CommandError> {
+pub(crate) fn write_list<'c>(ctx: &'c mut ExecCtx, key: &[u8]) -> Result<Option<&'c mut List>, CommandError> {
     match ctx.lookup_write(key)? {
         None => Ok(None),
         Some(v) => Ok(Some(as_list_mut(v)?)),
@@ -155,7 +155,7 @@ fn pop_event(end: End) -> &'static str {
 }
 
 /// Pops up to `count` elements from `end`, in popping order, deleting the key if emptied.
-fn pop_elements(ctx: &mut ExecCtx, key: &[u8], end: End, count: usize) -> Result<Vec<rhodium_storage::SmallBytes>, CommandError> {
+pub(crate) fn pop_elements(ctx: &mut ExecCtx, key: &[u8], end: End, count: usize) -> Result<Vec<rhodium_storage::SmallBytes>, CommandError> {
     let Some(l) = write_list(ctx, key)? else { return Ok(Vec::new()) };
     let n = count.min(l.len());
     let popped: Vec<_> = (0..n).filter_map(|_| l.pop(end)).collect();
@@ -377,7 +377,7 @@ fn lpos(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
 
 /// Redis's `lmoveGenericCommand`: pops from `src` and pushes onto `dst` (possibly the same
 /// list, which rotates it). The destination's type is checked before anything moves.
-fn lmove_generic(ctx: &mut ExecCtx, src: &[u8], dst: &[u8], from: End, to: End, out: &mut ReplyWriter) -> CmdResult {
+pub(crate) fn lmove_generic(ctx: &mut ExecCtx, src: &[u8], dst: &[u8], from: End, to: End, out: &mut ReplyWriter) -> CmdResult {
     if write_list(ctx, src)?.is_none_or(|l| l.is_empty()) {
         out.null();
         return Ok(());

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod spec;
 pub mod table;
 
+pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod connection;
@@ -24,6 +25,7 @@ pub mod set;
 pub mod sort;
 pub mod stream;
 pub mod string;
+pub mod tx;
 pub mod zset;
 pub mod bitmap;
 pub mod hll;

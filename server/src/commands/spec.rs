@@ -40,6 +40,13 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 24;
     pub const MOVABLE_KEYS: u32 = 1 << 25;
     pub const ALLOW_BUSY: u32 = 1 << 26;
+    /// Rhodium-internal, never shown: dispatch runs the command inside an atomic section
+    /// of its own (FLUSHALL, FLUSHDB, SWAPDB: whole-database changes and WATCH).
+    pub const EXCLUSIVE: u32 = 1 << 29;
+    /// Rhodium-internal, never shown: the handler opens its own atomic section (EXEC,
+    /// scripts), so dispatch takes no world lock for it and locks none of its keys (the
+    /// commands it runs through `execute_in_atomic` lock theirs).
+    pub const SELF_ATOMIC: u32 = 1 << 30;
 
     /// Names in the order COMMAND INFO lists them (Redis's `addReplyCommandFlags`).
     pub const NAMES: &[(u32, &str)] = &[

@@ -32,6 +32,8 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::sort::specs,
     super::pubsub::specs,
     super::stream::specs,
+    super::tx::specs,
+    super::blocking::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

@@ -93,7 +93,7 @@ pub(crate) fn read<'a>(ctx: &'a mut ExecCtx, key: &[u8]) -> Result<Option<&'a ZS
 }
 
 /// The sorted set under `key` for writing; WRONGTYPE for other types.
-fn write<'a>(ctx: &'a mut ExecCtx, key: &[u8]) -> Result<Option<&'a mut ZSet>, CommandError> {
+pub(crate) fn write<'a>(ctx: &'a mut ExecCtx, key: &[u8]) -> Result<Option<&'a mut ZSet>, CommandError> {
     match ctx.lookup_write(key)? {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
@@ -102,7 +102,7 @@ fn write<'a>(ctx: &'a mut ExecCtx, key: &[u8]) -> Result<Option<&'a mut ZSet>, C
 }
 
 /// Deletes `key` if its sorted set became empty (Redis never keeps empty keys).
-fn delete_if_empty(ctx: &mut ExecCtx, key: &[u8]) -> CmdResult {
+pub(crate) fn delete_if_empty(ctx: &mut ExecCtx, key: &[u8]) -> CmdResult {
     if matches!(ctx.lookup_write(key)?, Some(Value::ZSet(z)) if z.is_empty()) {
         ctx.delete_key(key)?;
         ctx.notify(ev::GENERIC, "del", key);
@@ -478,7 +478,7 @@ fn zremrangebylex(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> 
 }
 
 /// Pops up to `count` entries from one end.
-fn pop(z: &mut ZSet, count: usize, max: bool) -> Vec<(f64, Vec<u8>)> {
+pub(crate) fn pop(z: &mut ZSet, count: usize, max: bool) -> Vec<(f64, Vec<u8>)> {
     let n = count.min(z.len());
     let items: Vec<(f64, Vec<u8>)> = if max { z.iter().rev().take(n).map(|(s, m)| (s, m.to_vec())).collect() } else { z.iter().take(n).map(|(s, m)| (s, m.to_vec())).collect() };
     if max {

@@ -54,6 +54,12 @@ pub struct ClientHandle {
     pub kill_notify: tokio::sync::Notify,
     /// Pub/Sub messages queued for this client and its subscription counts.
     pub outbox: crate::pubsub::Outbox,
+    /// Commands queued in MULTI, -1 outside MULTI (CLIENT LIST `multi=`, flag `x`).
+    pub multi: AtomicI64,
+    /// A watched key changed (CLIENT_DIRTY_CAS, flag `d`): the next EXEC fails.
+    pub dirty_cas: AtomicBool,
+    /// Blocked in a blocking command (flag `b`).
+    pub blocked: AtomicBool,
 }
 
 impl ClientHandle {
@@ -77,6 +83,9 @@ impl ClientHandle {
             kill: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
             outbox: crate::pubsub::Outbox::default(),
+            multi: AtomicI64::new(-1),
+            dirty_cas: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
         }
     }
 
@@ -163,12 +172,28 @@ pub struct ClientState {
     /// In pub/sub mode (Redis's `CLIENT_PUBSUB`): a RESP2 client may then run only the
     /// subscription commands, PING, QUIT and RESET.
     pub in_pubsub: bool,
+    /// MULTI queue and WATCHed keys.
+    pub tx: crate::commands::tx::TxState,
+    /// Blocking-command state (parked waiter, re-execution for a waiter).
+    pub block: crate::blocking::ClientBlock,
 }
 
 impl ClientState {
     /// A fresh client in its default state.
     pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> ClientState {
-        ClientState { handle, db: 0, resp: Resp::V2, authenticated, close_after_reply: false, reply: ReplyMode::On, sleep_after: None, pubsub: None, in_pubsub: false }
+        ClientState {
+            handle,
+            db: 0,
+            resp: Resp::V2,
+            authenticated,
+            close_after_reply: false,
+            reply: ReplyMode::On,
+            sleep_after: None,
+            pubsub: None,
+            in_pubsub: false,
+            tx: Default::default(),
+            block: Default::default(),
+        }
     }
 
     pub fn id(&self) -> u64 {

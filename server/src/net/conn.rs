@@ -11,6 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use super::clients::{ClientHandle, ClientState, ReplyMode};
 use crate::commands::spec::{flags, CommandSpec};
 use crate::commands::table::Lookup;
+use crate::blocking::Waiter;
 use crate::dispatch;
 use crate::state::{Server, Stats};
 
@@ -76,7 +77,26 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                     out.set_resp(client.resp);
                     let mark = out.len();
                     let pushed_first = dispatch::execute_looked_up(&server, &mut client, argv, lookup, &mut out);
-                    apply_reply_mode(&mut client, &mut out, mark + pushed_first);
+                    if let Some(waiter) = client.block.parked.take() {
+                        // The replies before the blocked command go out first, as Redis
+                        // writes them before it waits.
+                        if !flush(&server, &mut stream, &handle, &mut out, pushed).await {
+                            server.blocking.cancel(&server, &waiter);
+                            close = true;
+                            break;
+                        }
+                        pushed = 0;
+                        match park(&server, &mut stream, &mut rbuf, &handle, &waiter, qlimit).await {
+                            Some(reply) => out.raw(&reply),
+                            None => {
+                                close = true;
+                                break;
+                            }
+                        }
+                        apply_reply_mode(&mut client, &mut out, 0);
+                    } else {
+                        apply_reply_mode(&mut client, &mut out, mark + pushed_first);
+                    }
                     if client.pubsub.is_some() {
                         // Messages published meanwhile follow this command's reply.
                         pushed += handle.outbox.take_into(out.buffer_mut());
@@ -118,6 +138,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
     }
     server.pubsub.unsubscribe_all(&mut client);
     let _ = stream.shutdown().await;
+    crate::commands::tx::discard_transaction(&server, &mut client);
     server.clients.remove(handle.id);
 }
 
@@ -139,6 +160,52 @@ async fn flush<S: AsyncWrite + Unpin>(server: &Server, stream: &mut S, handle: &
         handle.omem.fetch_sub(pushed as u64, Ordering::Relaxed);
     }
     ok
+}
+
+/// Waits, without holding a runtime thread, until a blocked command is served, times
+/// out or is unblocked, and returns its reply; `None` when the client disconnects or is
+/// killed meanwhile (it is then removed from the waiters). Bytes the client sends while
+/// blocked are kept for after, as Redis does.
+async fn park<S: AsyncRead + Unpin>(server: &Server, stream: &mut S, rbuf: &mut BytesMut, handle: &ClientHandle, waiter: &Arc<Waiter>, qlimit: usize) -> Option<Vec<u8>> {
+    loop {
+        let notified = waiter.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if let Some(reply) = waiter.take_reply() {
+            return Some(reply);
+        }
+        let mut left = None;
+        if waiter.deadline_ms > 0 {
+            let now = rhodium_storage::clock::now_ms();
+            if waiter.deadline_ms <= now {
+                if let Some(reply) = server.blocking.time_out(server, waiter) {
+                    return Some(reply);
+                }
+                // Being served right now: its reply is on the way.
+                notified.await;
+                continue;
+            }
+            left = Some(std::time::Duration::from_millis((waiter.deadline_ms - now) as u64));
+        }
+        if rbuf.capacity() - rbuf.len() < READ_CHUNK {
+            rbuf.reserve(READ_CHUNK);
+        }
+        tokio::select! {
+            _ = &mut notified => {}
+            _ = tokio::time::sleep(left.unwrap_or_default()), if left.is_some() => {}
+            r = stream.read_buf(rbuf) => match r {
+                Ok(n) if n > 0 && rbuf.len() <= qlimit => Stats::incr(&server.stats.net_input_bytes, n as u64),
+                _ => {
+                    server.blocking.cancel(server, waiter);
+                    return None;
+                }
+            },
+            _ = handle.kill_notify.notified() => {
+                server.blocking.cancel(server, waiter);
+                return None;
+            }
+        }
+    }
 }
 
 /// Waits, without blocking a runtime thread, while a CLIENT PAUSE applies to `spec`

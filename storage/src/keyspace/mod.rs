@@ -99,7 +99,7 @@ impl Keyspace {
         wanted.sort_unstable();
         wanted.dedup();
         let guards = wanted.into_iter().map(|(db, s)| (db, s, self.lock_stripe(db, s, mode))).collect();
-        Locked { ks: self, guards, mode, now, lru: lru_clock(now), expiry, expired: Vec::new() }
+        Locked { ks: self, guards, mode, now, lru: lru_clock(now), expiry, expired: Vec::new(), touched: None }
     }
 
     fn lock_stripe(&self, db: DbIndex, s: usize, mode: LockMode) -> Guard<'_> {
@@ -312,6 +312,9 @@ pub struct Locked<'a> {
     lru: u32,
     expiry: ExpiryMode,
     expired: Vec<ExpiredKey>,
+    /// Keys written through this view, recorded only after [`Locked::track_writes`] (WATCH
+    /// and blocked clients need them; nobody else pays for the list).
+    touched: Option<Vec<(DbIndex, Vec<u8>)>>,
 }
 
 /// Why a key could not be reached through a [`Locked`] view.
@@ -330,6 +333,30 @@ impl<'a> Locked<'a> {
 
     pub fn keyspace(&self) -> &'a Keyspace {
         self.ks
+    }
+
+    /// Starts recording the keys written through this view (see [`Locked::take_touched`]).
+    /// Called with the stripes already locked, so a watcher that registered under one of
+    /// them before is seen by the caller's check.
+    pub fn track_writes(&mut self) {
+        if self.touched.is_none() {
+            self.touched = Some(Vec::new());
+        }
+    }
+
+    /// The keys written (or fetched for writing) since [`Locked::track_writes`], each once.
+    pub fn take_touched(&mut self) -> Vec<(DbIndex, Vec<u8>)> {
+        let mut v = self.touched.as_mut().map(std::mem::take).unwrap_or_default();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    #[inline]
+    fn touch(&mut self, db: DbIndex, key: &[u8]) {
+        if let Some(t) = self.touched.as_mut() {
+            t.push((db, key.to_vec()));
+        }
     }
 
     /// Keys found expired by lookups so far (and whether they were deleted).
@@ -426,6 +453,7 @@ impl<'a> Locked<'a> {
             (Some(st), ExpiryMode::Delete) => {
                 st.remove(hash, key);
                 self.expired.push(ExpiredKey { db, key: key.to_vec(), deleted: true });
+                self.touch(db, key);
             }
             _ => self.expired.push(ExpiredKey { db, key: key.to_vec(), deleted: false }),
         }
@@ -461,6 +489,9 @@ impl<'a> Locked<'a> {
         let h = hash_key(key);
         self.expire_if_needed(db, h, key)?;
         let lru = self.lru;
+        if self.touched.is_some() && self.stripe(db, h)?.get(h, key).is_some() {
+            self.touch(db, key);
+        }
         let st = self.stripe_mut(db, h)?;
         Ok(st.get_mut(h, key).map(|e| {
             e.set_lru(lru);
@@ -481,6 +512,7 @@ impl<'a> Locked<'a> {
         let lru = self.lru;
         let st = self.stripe_mut(db, h)?;
         st.set(h, key, value, expiry, lru);
+        self.touch(db, key);
         Ok(())
     }
 
@@ -489,7 +521,11 @@ impl<'a> Locked<'a> {
         let h = hash_key(key);
         self.expire_if_needed(db, h, key)?;
         let st = self.stripe_mut(db, h)?;
-        Ok(st.remove(h, key).map(|(v, _)| v))
+        let removed = st.remove(h, key).map(|(v, _)| v);
+        if removed.is_some() {
+            self.touch(db, key);
+        }
+        Ok(removed)
     }
 
     /// Removes a key and returns its value and TTL (RENAME, MOVE).
@@ -497,7 +533,11 @@ impl<'a> Locked<'a> {
         let h = hash_key(key);
         self.expire_if_needed(db, h, key)?;
         let st = self.stripe_mut(db, h)?;
-        Ok(st.remove(h, key))
+        let taken = st.remove(h, key);
+        if taken.is_some() {
+            self.touch(db, key);
+        }
+        Ok(taken)
     }
 
     /// A live key's absolute expiry time, if it has one.
@@ -513,7 +553,11 @@ impl<'a> Locked<'a> {
         let h = hash_key(key);
         self.expire_if_needed(db, h, key)?;
         let st = self.stripe_mut(db, h)?;
-        Ok(st.set_expiry(h, key, Some(at)))
+        let set = st.set_expiry(h, key, Some(at));
+        if set {
+            self.touch(db, key);
+        }
+        Ok(set)
     }
 
     /// Removes a key's TTL; true if it had one.
@@ -524,6 +568,7 @@ impl<'a> Locked<'a> {
         let had = st.get(h, key).map(|e| e.has_expire()).unwrap_or(false);
         if had {
             st.set_expiry(h, key, None);
+            self.touch(db, key);
         }
         Ok(had)
     }
@@ -563,6 +608,22 @@ mod tests {
         }
         assert_eq!(l.get(0, &other).err(), Some(LockError::NotLocked));
         assert_eq!(l.set(0, b"a", Value::Int(1), SetExpiry::Clear).err(), Some(LockError::ReadOnly));
+    }
+
+    #[test]
+    fn written_keys_are_recorded_only_when_tracking() {
+        let ks = Keyspace::new(2);
+        let mut l = ks.lock([(0, b"a"), (0, b"b")], LockMode::Write, 0, ExpiryMode::Delete);
+        l.set(0, b"a", Value::Int(1), SetExpiry::Clear).unwrap();
+        assert!(l.take_touched().is_empty());
+        l.track_writes();
+        assert!(l.get_mut(0, b"b").unwrap().is_none());
+        assert!(l.remove(0, b"b").unwrap().is_none());
+        assert!(l.take_touched().is_empty(), "missing keys are not changes");
+        l.get_mut(0, b"a").unwrap();
+        l.set_expiry(0, b"a", 10).unwrap();
+        l.set(0, b"b", Value::Int(2), SetExpiry::Clear).unwrap();
+        assert_eq!(l.take_touched(), vec![(0, b"a".to_vec()), (0, b"b".to_vec())]);
     }
 
     #[test]

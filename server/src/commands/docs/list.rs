@@ -144,4 +144,57 @@ pub const DOCS: &[(&str, Doc)] = &[
         ],
         ..Doc::DEFAULT
     }),
+    ("blpop", Doc {
+        summary: "Remove and get the first element in a list, or block until one is available",
+        complexity: "O(N) where N is the number of provided keys.",
+        history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
+        args: &[
+            key("key", 0).multi(),
+            double("timeout"),
+        ],
+        ..Doc::DEFAULT
+    }),
+    ("brpop", Doc {
+        summary: "Remove and get the last element in a list, or block until one is available",
+        complexity: "O(N) where N is the number of provided keys.",
+        history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
+        args: &[
+            key("key", 0).multi(),
+            double("timeout"),
+        ],
+        ..Doc::DEFAULT
+    }),
+    ("blmove", Doc {
+        summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
+        complexity: "O(1)",
+        args: &[
+            key("source", 0),
+            key("destination", 1),
+            oneof("wherefrom", LEFT_RIGHT),
+            oneof("whereto", LEFT_RIGHT),
+            double("timeout"),
+        ],
+        ..Doc::DEFAULT
+    }),
+    ("brpoplpush", Doc {
+        summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
+        complexity: "O(1)",
+        doc_flags: &["deprecated"],
+        deprecated_since: "6.2.0",
+        replaced_by: "`BLMOVE` with the `RIGHT` and `LEFT` arguments",
+        history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
+        args: &[key("source", 0), key("destination", 1), double("timeout")],
+    }),
+    ("blmpop", Doc {
+        summary: "Pop elements from a list, or block until one is available",
+        complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        args: &[
+            double("timeout"),
+            integer("numkeys"),
+            key("key", 0).multi(),
+            oneof("where", LEFT_RIGHT),
+            integer("count").token("COUNT").opt(),
+        ],
+        ..Doc::DEFAULT
+    }),
 ];

@@ -316,6 +316,18 @@ pub const DOCS: &[(&str, Doc)] = &[
         ],
         ..Doc::DEFAULT
     }),
+    ("client|unblock", Doc {
+        summary: "Unblock a client blocked in a blocking command from a different connection",
+        complexity: "O(log N) where N is the number of client connections",
+        args: &[
+            integer("client-id"),
+            oneof("timeout_error", &[
+                pure_token("timeout", "TIMEOUT"),
+                pure_token("error", "ERROR"),
+            ]).opt(),
+        ],
+        ..Doc::DEFAULT
+    }),
     ("client|help", Doc {
         summary: "Show helpful text about the different subcommands",
         complexity: "O(1)",

@@ -427,4 +427,39 @@ pub const DOCS: &[(&str, Doc)] = &[
         ],
         ..Doc::DEFAULT
     }),
+    ("bzpopmin", Doc {
+        summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
+        args: &[
+            key("key", 0).multi(),
+            double("timeout"),
+        ],
+        ..Doc::DEFAULT
+    }),
+    ("bzpopmax", Doc {
+        summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        history: &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")],
+        args: &[
+            key("key", 0).multi(),
+            double("timeout"),
+        ],
+        ..Doc::DEFAULT
+    }),
+    ("bzmpop", Doc {
+        summary: "Remove and return members with scores in a sorted set or block until one is available",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        args: &[
+            double("timeout"),
+            integer("numkeys"),
+            key("key", 0).multi(),
+            oneof("where", &[
+                pure_token("min", "MIN"),
+                pure_token("max", "MAX"),
+            ]),
+            integer("count").token("COUNT").opt(),
+        ],
+        ..Doc::DEFAULT
+    }),
 ];
