@@ -73,7 +73,7 @@ impl Keyed for Pair {
 #[derive(Debug, Clone)]
 enum Enc {
     Listpack(Listpack),
-    Table(Dense<Pair>),
+    Table(Box<Dense<Pair>>),
 }
 
 /// A hash value.
@@ -156,7 +156,7 @@ impl Hash {
             for (_, _, _, f, v) in lp_pairs(lp) {
                 t.push_new(Pair::new(f, v));
             }
-            self.enc = Enc::Table(t);
+            self.enc = Enc::Table(Box::new(t));
         }
     }
 

@@ -99,6 +99,8 @@ struct Big {
     chunks: Vec<Vec<u32>>,
     /// Sum of member lengths, so memory accounting is O(1).
     member_bytes: usize,
+    /// The encoding is `skiplist` (a table may still report `listpack`, see above).
+    skiplist: bool,
 }
 
 impl Big {
@@ -214,20 +216,18 @@ impl Big {
 #[derive(Clone, Debug)]
 enum Form {
     Packed(Listpack),
-    Big(Big),
+    Big(Box<Big>),
 }
 
 /// A sorted set.
 #[derive(Clone, Debug)]
 pub struct ZSet {
     form: Form,
-    /// The encoding is `skiplist` (never cleared but by `convert_to_listpack_if_fits`).
-    skiplist: bool,
 }
 
 impl Default for ZSet {
     fn default() -> Self {
-        ZSet { form: Form::Packed(Listpack::new()), skiplist: false }
+        ZSet { form: Form::Packed(Listpack::new()) }
     }
 }
 
@@ -309,7 +309,7 @@ impl ZSet {
     /// An empty set in the encoding Redis's `zsetTypeCreate` picks for the size hints.
     pub fn with_hint(size: usize, max_member_len: usize, max_entries: usize, max_value: usize) -> ZSet {
         if size > max_entries || max_member_len > max_value || max_entries == 0 {
-            ZSet { form: Form::Big(Big::default()), skiplist: true }
+            ZSet { form: Form::Big(Box::new(Big { skiplist: true, ..Big::default() })) }
         } else {
             ZSet::default()
         }
@@ -330,7 +330,10 @@ impl ZSet {
 
     /// True in the `listpack` encoding.
     pub fn is_listpack(&self) -> bool {
-        !self.skiplist
+        match &self.form {
+            Form::Packed(_) => true,
+            Form::Big(b) => !b.skiplist,
+        }
     }
 
     /// OBJECT ENCODING's answer.
@@ -345,7 +348,7 @@ impl ZSet {
     /// Moves a packed set to the table form (the encoding name is unchanged).
     fn unpack(&mut self) {
         if let Form::Packed(lp) = &self.form {
-            let mut b = Big { table: Dense::with_capacity(lp.len() / 2), chunks: Vec::new(), member_bytes: 0 };
+            let mut b = Big { table: Dense::with_capacity(lp.len() / 2), ..Big::default() };
             let mut chunk: Vec<u32> = Vec::new();
             for (_, m, s, _) in lp_pairs(lp) {
                 let pos = b.table.push_new(Scored { score: s, member: m.into() }) as u32;
@@ -358,14 +361,16 @@ impl ZSet {
             if !chunk.is_empty() {
                 b.chunks.push(chunk);
             }
-            self.form = Form::Big(b);
+            self.form = Form::Big(Box::new(b));
         }
     }
 
     /// Converts to `skiplist` (never back).
     pub fn convert_to_skiplist(&mut self) {
-        self.skiplist = true;
         self.unpack();
+        if let Form::Big(b) = &mut self.form {
+            b.skiplist = true;
+        }
     }
 
     /// Converts to `listpack` if small enough (Redis's `zsetConvertToListpackIfNeeded`,
@@ -373,7 +378,9 @@ impl ZSet {
     pub fn convert_to_listpack_if_fits(&mut self, max_entries: usize, max_value: usize) {
         let max_len = self.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
         if self.len() <= max_entries && max_len <= max_value {
-            self.skiplist = false;
+            if let Form::Big(b) = &mut self.form {
+                b.skiplist = false;
+            }
             if self.len() <= PACKED_MAX {
                 if let Form::Big(_) = self.form {
                     let mut lp = Listpack::new();
@@ -400,7 +407,7 @@ impl ZSet {
 
     /// Inserts a member known to be absent, converting to `skiplist` when a limit is crossed.
     fn insert_new(&mut self, score: f64, member: &[u8], max_entries: usize, max_value: usize) {
-        if !self.skiplist && (self.len() + 1 > max_entries || member.len() > max_value) {
+        if self.is_listpack() && (self.len() + 1 > max_entries || member.len() > max_value) {
             self.convert_to_skiplist();
         }
         if self.len() + 1 > PACKED_MAX {
