@@ -8,6 +8,7 @@ pub mod hash;
 pub mod zset;
 pub mod dense;
 pub mod listpack;
+pub mod intset;
 
 /// Normalises a `start..=end` index range as Redis does for LRANGE, LTRIM and the rank
 /// forms of ZRANGE/ZREMRANGEBYRANK: negative counts from the end, clamped to the length;
