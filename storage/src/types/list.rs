@@ -50,15 +50,13 @@ struct Node {
 /// A list value. Never empty while stored: commands delete a key whose list empties.
 #[derive(Clone, Debug)]
 pub struct List {
+    /// Non-empty nodes; the first one's start is the head's absolute position.
     nodes: VecDeque<Node>,
-    len: usize,
-    /// Absolute position of the head element.
-    base: u64,
 }
 
 impl Default for List {
     fn default() -> Self {
-        List { nodes: VecDeque::new(), len: 0, base: BASE }
+        List { nodes: VecDeque::new() }
     }
 }
 
@@ -109,30 +107,39 @@ impl List {
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        match (self.nodes.front(), self.nodes.back()) {
+            (Some(f), Some(b)) => (b.start + b.lp.len() as u64 - f.start) as usize,
+            _ => 0,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.nodes.is_empty()
+    }
+
+    /// Absolute position of the head element.
+    fn base(&self) -> u64 {
+        self.nodes.front().map_or(BASE, |n| n.start)
     }
 
     /// Recomputes node starts after a change in the middle.
     fn renumber(&mut self) {
+        let mut at = self.base();
         self.nodes.retain(|n| !n.lp.is_empty());
-        let mut at = self.base;
         for n in &mut self.nodes {
             n.start = at;
             at += n.lp.len() as u64;
         }
     }
 
-    /// Room for one more node: a list of one node gets a ring of one (most lists are
-    /// short), then the ring doubles.
+    /// Room for one more node, growing the ring by allocator size classes (most lists
+    /// have a node or two, and a doubled ring would be mostly empty).
     fn reserve_node(&mut self) {
-        if self.nodes.capacity() == 0 {
-            self.nodes.reserve_exact(1);
-        } else if self.nodes.len() == self.nodes.capacity() {
-            self.nodes.reserve_exact(self.nodes.capacity());
+        let (len, cap) = (self.nodes.len(), self.nodes.capacity());
+        if len == cap {
+            let size = std::mem::size_of::<Node>();
+            let want = super::dense::size_class((cap + 1) * size) / size;
+            self.nodes.reserve_exact(want.max(cap + 1) - len);
         }
     }
 
@@ -142,14 +149,14 @@ impl List {
         let fits = |n: &Node| n.lp.bytes() + need <= NODE_BYTES;
         match end {
             End::Left => {
-                self.base -= 1;
+                let base = self.base() - 1;
                 match self.nodes.front_mut() {
                     Some(n) if fits(n) => {
                         n.lp.insert_at(0, item);
                         n.start -= 1;
                     }
                     _ => {
-                        let mut n = Node { lp: Listpack::new(), start: self.base };
+                        let mut n = Node { lp: Listpack::new(), start: base };
                         n.lp.push(item);
                         self.reserve_node();
                         self.nodes.push_front(n);
@@ -159,14 +166,13 @@ impl List {
             End::Right => match self.nodes.back_mut() {
                 Some(n) if fits(n) => n.lp.push(item),
                 _ => {
-                    let mut n = Node { lp: Listpack::new(), start: self.base + self.len as u64 };
+                    let mut n = Node { lp: Listpack::new(), start: self.base() + self.len() as u64 };
                     n.lp.push(item);
                     self.reserve_node();
                     self.nodes.push_back(n);
                 }
             },
         }
-        self.len += 1;
     }
 
     pub fn pop(&mut self, end: End) -> Option<SmallBytes> {
@@ -177,7 +183,6 @@ impl List {
                 let e = SmallBytes::new(str_of(item));
                 n.lp.remove_range(0, next, 1);
                 n.start += 1;
-                self.base += 1;
                 if n.lp.is_empty() {
                     self.nodes.pop_front();
                 }
@@ -195,10 +200,6 @@ impl List {
                 e
             }
         };
-        self.len -= 1;
-        if self.len == 0 {
-            self.base = BASE;
-        }
         Some(popped)
     }
 
@@ -208,19 +209,19 @@ impl List {
             Some(n) => (self.nodes.len() - 1, n.lp.bytes()),
             None => (0, 0),
         };
-        Iter { nodes: &self.nodes, front: (0, 0), back, remaining: self.len }
+        Iter { nodes: &self.nodes, front: (0, 0), back, remaining: self.len() }
     }
 
     /// Resolves a possibly negative index (from the tail) to a position.
     fn position(&self, index: i64) -> Option<usize> {
-        let len = self.len as i64;
+        let len = self.len() as i64;
         let i = if index < 0 { len.checked_add(index)? } else { index };
         (0..len).contains(&i).then_some(i as usize)
     }
 
     /// The node holding position `i` (< len) and the entry's byte offset in it.
     fn locate(&self, i: usize) -> (usize, usize) {
-        let abs = self.base + i as u64;
+        let abs = self.base() + i as u64;
         let ni = self.nodes.partition_point(|n| n.start <= abs).saturating_sub(1);
         let n = &self.nodes[ni];
         (ni, offset_in(&n.lp, (abs - n.start) as usize))
@@ -276,7 +277,6 @@ impl List {
             return false;
         };
         self.nodes[ni].lp.insert_at(off, Item::Str(element));
-        self.len += 1;
         self.split_if_big(ni);
         self.renumber();
         true
@@ -284,8 +284,6 @@ impl List {
 
     /// Removes `k` elements from the head.
     fn drop_front(&mut self, mut k: usize) {
-        self.len -= k;
-        self.base += k as u64;
         while k > 0 {
             let Some(n) = self.nodes.front_mut() else { break };
             if n.lp.len() <= k {
@@ -302,7 +300,6 @@ impl List {
 
     /// Removes `k` elements from the tail.
     fn drop_back(&mut self, mut k: usize) {
-        self.len -= k;
         while k > 0 {
             let Some(n) = self.nodes.back_mut() else { break };
             if n.lp.len() <= k {
@@ -321,19 +318,19 @@ impl List {
     /// LTRIM: keeps `start..=end` (already normalised) or nothing; returns how many were
     /// removed.
     pub fn trim(&mut self, keep: Option<(usize, usize)>) -> usize {
-        let before = self.len;
+        let before = self.len();
         match keep {
             None => *self = List::new(),
             Some((start, end)) => {
                 let end = end.min(before.saturating_sub(1));
                 self.drop_back(before - 1 - end);
-                self.drop_front(start.min(self.len));
+                self.drop_front(start.min(self.len()));
             }
         }
-        if self.len == 0 {
+        if self.is_empty() {
             *self = List::new();
         }
-        before - self.len
+        before - self.len()
     }
 
     /// LREM: removes up to `count` occurrences from the head (`count > 0`), from the tail
@@ -371,7 +368,6 @@ impl List {
                 self.nodes[ni].lp = kept;
             }
         }
-        self.len -= removed;
         if removed > 0 {
             self.renumber();
         }
@@ -382,7 +378,7 @@ impl List {
     /// (searching from the tail when `from_tail`), stopping after `count` results (0: no
     /// limit) and after `maxlen` compared elements (0: no limit).
     pub fn positions(&self, element: &[u8], rank: u64, from_tail: bool, count: usize, maxlen: usize) -> Vec<usize> {
-        let len = self.len;
+        let len = self.len();
         let limit = if maxlen == 0 { len } else { maxlen.min(len) };
         let mut out = Vec::new();
         let mut matches = 0u64;
