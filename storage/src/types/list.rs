@@ -48,17 +48,12 @@ struct Node {
 }
 
 /// A list value. Never empty while stored: commands delete a key whose list empties.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct List {
     /// Non-empty nodes; the first one's start is the head's absolute position.
     nodes: VecDeque<Node>,
 }
 
-impl Default for List {
-    fn default() -> Self {
-        List { nodes: VecDeque::new() }
-    }
-}
 
 fn str_of(item: Item<'_>) -> &[u8] {
     match item {

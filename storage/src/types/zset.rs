@@ -635,11 +635,11 @@ mod tests {
         let mut rb = b.clone();
         rb.reverse();
         assert_eq!(ra, rb);
-        for i in 0..a.len() {
+        for (i, e) in a.iter().enumerate() {
             assert_eq!(small.iter_rev_from(i).count(), i + 1);
-            assert_eq!(big.iter_from(i).next().map(|(s, m)| (s, m.to_vec())), Some(a[i].clone()));
-            assert_eq!(small.rank(&a[i].1), Some((i, a[i].0)));
-            assert_eq!(big.rank(&a[i].1), Some((i, a[i].0)));
+            assert_eq!(big.iter_from(i).next().map(|(s, m)| (s, m.to_vec())), Some(e.clone()));
+            assert_eq!(small.rank(&e.1), Some((i, e.0)));
+            assert_eq!(big.rank(&e.1), Some((i, e.0)));
         }
         assert_eq!(small.remove_range(2, 5), 3);
         assert_eq!(big.remove_range(2, 5), 3);
