@@ -2,6 +2,7 @@
 //! found by a hash index of 32-bit positions (4 bytes and a control byte a slot), so an
 //! element costs its own entry plus about ten bytes, against Redis's 24-byte `dictEntry`
 //! and 8-byte bucket. Positions make a random element and an index-based scan cursor O(1).
+//! (Positions are 32-bit: a collection of 2^32 elements would need over 100 GB anyway.)
 //!
 //! Removal swaps the last entry into the hole (O(1)); a scan that walks positions from the
 //! top down therefore returns every element present for the whole scan: a swap only
