@@ -1,20 +1,21 @@
 //! The hash type (Redis's `t_hash.c` semantics, without clients).
 //!
-//! Two encodings, as OBJECT ENCODING reports them: `listpack`, a vector of pairs kept in
-//! insertion order (Redis appends new fields to its listpack and deletes in place, so
-//! HGETALL of a small hash lists fields in the same order as Redis), and `hashtable` once
-//! the hash holds more than `hash-max-listpack-entries` fields or a field or value longer
-//! than `hash-max-listpack-value` bytes. Conversion is one-way, as in Redis.
+//! Two encodings, as OBJECT ENCODING reports them: `listpack`, field and value entries
+//! packed in one buffer in insertion order (Redis appends new fields to its listpack and
+//! deletes in place, so HGETALL of a small hash lists fields in the same order as Redis),
+//! and `hashtable` once the hash holds more than `hash-max-listpack-entries` fields or a
+//! field or value longer than `hash-max-listpack-value` bytes. Conversion is one-way, as
+//! in Redis.
 //!
-//! The `hashtable` form is ordered by the fields' hashes (buckets in a B-tree keyed by the
-//! 63-bit hash), so an HSCAN cursor is simply "the next hash to visit": every field present
-//! for the whole scan is returned whatever is inserted or deleted between calls.
-
-use std::collections::BTreeMap;
+//! The `hashtable` form is a [`Dense`] table whose entries hold field and value in one
+//! allocation. An HSCAN cursor counts the positions still to visit, walking down, so every
+//! field present for the whole scan is returned whatever is inserted or deleted between
+//! calls (see [`Dense`]).
 
 use rand::Rng;
 
-use crate::keyspace::hash_key;
+use super::dense::{size_class, Dense, Keyed};
+use super::listpack::{Item, Listpack};
 
 /// The conversion thresholds (`hash-max-listpack-entries`, `hash-max-listpack-value`).
 #[derive(Debug, Clone, Copy)]
@@ -30,12 +31,49 @@ impl Default for Limits {
     }
 }
 
-type Pair = (Box<[u8]>, Box<[u8]>);
+/// A field and its value in one allocation: `[field length varint][field][value]`.
+#[derive(Debug, Clone)]
+struct Pair(Box<[u8]>);
+
+impl Pair {
+    fn new(field: &[u8], value: &[u8]) -> Pair {
+        let mut v = Vec::with_capacity(10 + field.len() + value.len());
+        let mut n = field.len() as u64;
+        while n >= 0x80 {
+            v.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        v.push(n as u8);
+        v.extend_from_slice(field);
+        v.extend_from_slice(value);
+        Pair(v.into_boxed_slice())
+    }
+
+    fn split(&self) -> (&[u8], &[u8]) {
+        let (mut n, mut shift, mut i) = (0usize, 0, 0);
+        while let Some(&b) = self.0.get(i) {
+            n |= usize::from(b & 0x7f) << shift;
+            i += 1;
+            if b & 0x80 == 0 || shift >= 56 {
+                break;
+            }
+            shift += 7;
+        }
+        let end = (i + n).min(self.0.len());
+        (&self.0[i..end], &self.0[end..])
+    }
+}
+
+impl Keyed for Pair {
+    fn key(&self) -> &[u8] {
+        self.split().0
+    }
+}
 
 #[derive(Debug, Clone)]
 enum Enc {
-    Listpack(Vec<Pair>),
-    Table { buckets: BTreeMap<u64, Vec<Pair>>, len: usize },
+    Listpack(Listpack),
+    Table(Box<Dense<Pair>>),
 }
 
 /// A hash value.
@@ -50,23 +88,36 @@ impl Default for Hash {
     }
 }
 
-/// The bucket of a field in the `hashtable` form: 63 bits, so a cursor of `hash + 1`
-/// never wraps to 0 (which means "scan finished").
-fn bucket_of(field: &[u8]) -> u64 {
-    hash_key(field) >> 1
+fn str_of(item: Item<'_>) -> &[u8] {
+    match item {
+        Item::Str(s) => s,
+        Item::Int(_) => &[],
+    }
+}
+
+/// Field/value pairs of a listpack with the byte offsets of each field and value.
+fn lp_pairs(lp: &Listpack) -> impl Iterator<Item = (usize, usize, usize, &[u8], &[u8])> + '_ {
+    let mut off = 0;
+    std::iter::from_fn(move || {
+        let (f, voff) = lp.next_at(off)?;
+        let (v, end) = lp.next_at(voff)?;
+        let start = off;
+        off = end;
+        Some((start, voff, end, str_of(f), str_of(v)))
+    })
 }
 
 impl Hash {
     /// An empty hash in the `listpack` encoding (Redis's `createHashObject`).
     pub fn new() -> Hash {
-        Hash { enc: Enc::Listpack(Vec::new()) }
+        Hash { enc: Enc::Listpack(Listpack::new()) }
     }
 
     /// Number of fields.
     pub fn len(&self) -> usize {
         match &self.enc {
-            Enc::Listpack(v) => v.len(),
-            Enc::Table { len, .. } => *len,
+            Enc::Listpack(lp) => lp.len() / 2,
+            Enc::Table(t) => t.len(),
         }
     }
 
@@ -78,7 +129,7 @@ impl Hash {
     pub fn encoding_name(&self) -> &'static str {
         match self.enc {
             Enc::Listpack(_) => "listpack",
-            Enc::Table { .. } => "hashtable",
+            Enc::Table(_) => "hashtable",
         }
     }
 
@@ -89,8 +140,8 @@ impl Hash {
     /// The value of a field.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.enc {
-            Enc::Listpack(v) => v.iter().find(|(f, _)| f.as_ref() == field).map(|(_, v)| v.as_ref()),
-            Enc::Table { buckets, .. } => buckets.get(&bucket_of(field))?.iter().find(|(f, _)| f.as_ref() == field).map(|(_, v)| v.as_ref()),
+            Enc::Listpack(lp) => lp_pairs(lp).find(|p| p.3 == field).map(|p| p.4),
+            Enc::Table(t) => t.get(field).map(|p| p.split().1),
         }
     }
 
@@ -100,14 +151,12 @@ impl Hash {
 
     /// Converts to `hashtable` (Redis's `hashTypeConvert`); no-op if already there.
     pub fn convert_to_table(&mut self) {
-        if let Enc::Listpack(v) = &mut self.enc {
-            let pairs = std::mem::take(v);
-            let len = pairs.len();
-            let mut buckets: BTreeMap<u64, Vec<Pair>> = BTreeMap::new();
-            for p in pairs {
-                buckets.entry(bucket_of(&p.0)).or_default().push(p);
+        if let Enc::Listpack(lp) = &self.enc {
+            let mut t = Dense::with_capacity(lp.len() / 2);
+            for (_, _, _, f, v) in lp_pairs(lp) {
+                t.push_new(Pair::new(f, v));
             }
-            self.enc = Enc::Table { buckets, len };
+            self.enc = Enc::Table(Box::new(t));
         }
     }
 
@@ -126,30 +175,32 @@ impl Hash {
             self.convert_to_table();
         }
         let new = match &mut self.enc {
-            Enc::Listpack(v) => match v.iter_mut().find(|(f, _)| f.as_ref() == field) {
-                Some(slot) => {
-                    slot.1 = value.into();
-                    false
-                }
-                None => {
-                    v.push((field.into(), value.into()));
-                    true
-                }
-            },
-            Enc::Table { buckets, len } => {
-                let bucket = buckets.entry(bucket_of(field)).or_default();
-                match bucket.iter_mut().find(|(f, _)| f.as_ref() == field) {
-                    Some(slot) => {
-                        slot.1 = value.into();
+            Enc::Listpack(lp) => {
+                let found = lp_pairs(lp).find(|p| p.3 == field).map(|p| p.1);
+                match found {
+                    Some(voff) => {
+                        lp.replace(voff, Item::Str(value));
                         false
                     }
                     None => {
-                        bucket.push((field.into(), value.into()));
-                        *len += 1;
+                        lp.push(Item::Str(field));
+                        lp.push(Item::Str(value));
                         true
                     }
                 }
             }
+            Enc::Table(t) => match t.position(field) {
+                Some(pos) => {
+                    if let Some(p) = t.get_index_mut(pos) {
+                        *p = Pair::new(field, value);
+                    }
+                    false
+                }
+                None => {
+                    t.push_new(Pair::new(field, value));
+                    true
+                }
+            },
         };
         if self.is_listpack() && self.len() > limits.entries {
             self.convert_to_table();
@@ -160,79 +211,67 @@ impl Hash {
     /// Deletes a field; true if it existed. Listpacks keep the order of the others.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.enc {
-            Enc::Listpack(v) => match v.iter().position(|(f, _)| f.as_ref() == field) {
-                Some(i) => {
-                    v.remove(i);
-                    true
+            Enc::Listpack(lp) => {
+                let found = lp_pairs(lp).find(|p| p.3 == field).map(|p| (p.0, p.2));
+                match found {
+                    Some((start, end)) => {
+                        lp.remove_range(start, end, 2);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
-            Enc::Table { buckets, len } => {
-                let h = bucket_of(field);
-                let Some(bucket) = buckets.get_mut(&h) else { return false };
-                let Some(i) = bucket.iter().position(|(f, _)| f.as_ref() == field) else { return false };
-                bucket.swap_remove(i);
-                if bucket.is_empty() {
-                    buckets.remove(&h);
-                }
-                *len -= 1;
-                true
             }
+            Enc::Table(t) => t.swap_remove(field).is_some(),
         }
     }
 
-    /// Every field and value: insertion order for listpacks, hash order for tables.
+    /// Every field and value: insertion order for listpacks, table order for tables.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.enc {
-            Enc::Listpack(v) => Box::new(v.iter().map(|(f, v)| (f.as_ref(), v.as_ref()))),
-            Enc::Table { buckets, .. } => Box::new(buckets.values().flatten().map(|(f, v)| (f.as_ref(), v.as_ref()))),
+            Enc::Listpack(lp) => Box::new(lp_pairs(lp).map(|p| (p.3, p.4))),
+            Enc::Table(t) => Box::new(t.iter().map(Pair::split)),
         }
     }
 
-    /// One HSCAN step from `cursor`: visits at least `count` fields (whole buckets) and
-    /// returns the next cursor, 0 when done. A listpack is visited whole in one call,
-    /// as Redis does.
+    /// One HSCAN step from `cursor`: visits `count` fields and returns the next cursor, 0
+    /// when done. A listpack is visited whole in one call, as Redis does. In a table the
+    /// cursor is the number of positions still to visit (0 on the first call means all),
+    /// walked downwards so a removal's swap never hides an unvisited field.
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], &[u8])) -> u64 {
         match &self.enc {
-            Enc::Listpack(v) => {
-                for (f, val) in v {
-                    visit(f, val);
+            Enc::Listpack(lp) => {
+                for (_, _, _, f, v) in lp_pairs(lp) {
+                    visit(f, v);
                 }
                 0
             }
-            Enc::Table { buckets, .. } => {
-                let mut seen = 0usize;
-                for (h, bucket) in buckets.range(cursor..) {
-                    for (f, val) in bucket {
-                        visit(f, val);
+            Enc::Table(t) => {
+                let len = t.len() as u64;
+                let mut at = if cursor == 0 || cursor > len { len } else { cursor };
+                let mut taken = 0;
+                while at > 0 && taken < count.max(1) {
+                    at -= 1;
+                    if let Some(p) = t.get_index(at as usize) {
+                        let (f, v) = p.split();
+                        visit(f, v);
                     }
-                    seen += bucket.len();
-                    if seen >= count.max(1) {
-                        // Buckets hold 63-bit hashes, so h + 1 is never 0.
-                        return if buckets.range(h + 1..).next().is_some() { h + 1 } else { 0 };
-                    }
+                    taken += 1;
                 }
-                0
+                at
             }
         }
     }
 
-    /// A field chosen at random (roughly uniformly: hashes spread evenly over the table).
+    /// A field chosen uniformly at random.
     pub fn random(&self, rng: &mut impl Rng) -> Option<(&[u8], &[u8])> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        let i = rng.gen_range(0..n);
         match &self.enc {
-            Enc::Listpack(v) => {
-                if v.is_empty() {
-                    return None;
-                }
-                let (f, val) = &v[rng.gen_range(0..v.len())];
-                Some((f, val))
-            }
-            Enc::Table { buckets, .. } => {
-                let r = rng.gen_range(0..=u64::MAX >> 1);
-                let (_, bucket) = buckets.range(r..).next().or_else(|| buckets.iter().next())?;
-                let (f, val) = &bucket[rng.gen_range(0..bucket.len())];
-                Some((f, val))
-            }
+            Enc::Listpack(lp) => lp_pairs(lp).nth(i).map(|p| (p.3, p.4)),
+            Enc::Table(t) => t.get_index(i).map(Pair::split),
         }
     }
 
@@ -249,13 +288,12 @@ impl Hash {
         all
     }
 
-    /// Heap bytes owned (memory accounting).
+    /// Heap bytes owned (memory accounting), with entries rounded to allocator classes.
     pub fn heap_size(&self) -> usize {
-        let pair = |(f, v): &Pair| f.len() + v.len() + std::mem::size_of::<Pair>();
         std::mem::size_of::<Hash>()
             + match &self.enc {
-                Enc::Listpack(v) => v.iter().map(pair).sum::<usize>(),
-                Enc::Table { buckets, .. } => buckets.values().map(|b| 32 + b.iter().map(pair).sum::<usize>()).sum(),
+                Enc::Listpack(lp) => lp.heap_size(),
+                Enc::Table(t) => t.table_bytes() + t.iter().map(|p| size_class(p.0.len())).sum::<usize>(),
             }
     }
 }

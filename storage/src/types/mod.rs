@@ -10,6 +10,9 @@ pub mod bitmap;
 pub mod hll;
 pub mod geohash;
 pub mod stream;
+pub mod dense;
+pub mod listpack;
+pub mod intset;
 
 /// Normalises a `start..=end` index range as Redis does for LRANGE, LTRIM and the rank
 /// forms of ZRANGE/ZREMRANGEBYRANK: negative counts from the end, clamped to the length;

@@ -4,24 +4,26 @@
 
 use std::borrow::Cow;
 
-use indexmap::IndexSet;
 use rand::Rng;
 use rhodium_protocol::number::parse_i64;
 
+use super::dense::{size_class, Dense};
+use super::intset::Intset;
 use crate::error::OpError;
 use crate::value::Value;
 
 /// Redis's default `set-max-intset-entries`.
 pub const DEFAULT_MAX_INTSET_ENTRIES: usize = 512;
 
-/// The hash-table form: insertion-indexed so a random member is O(1).
-pub type HashMembers = IndexSet<Box<[u8]>, ahash::RandomState>;
+/// The hash-table form: members densely indexed so a random member is O(1), one
+/// allocation each plus about ten bytes of index.
+pub type HashMembers = Box<Dense<Box<[u8]>>>;
 
 /// A set value.
 #[derive(Clone, Debug)]
 pub enum SetValue {
     /// Sorted ascending, no duplicates (Redis's `intset`).
-    Intset(Vec<i64>),
+    Intset(Intset),
     /// Any members (Redis's `hashtable`).
     Hash(HashMembers),
 }
@@ -39,7 +41,7 @@ impl SetValue {
     /// An empty set with the encoding Redis's `setTypeCreate` picks for its first member.
     pub fn for_member(member: &[u8]) -> SetValue {
         if as_int(member).is_some() {
-            SetValue::Intset(Vec::new())
+            SetValue::Intset(Intset::new())
         } else {
             SetValue::Hash(HashMembers::default())
         }
@@ -47,7 +49,7 @@ impl SetValue {
 
     /// An empty intset (Redis's `createIntsetObject`, the start of every set operation result).
     pub fn empty_intset() -> SetValue {
-        SetValue::Intset(Vec::new())
+        SetValue::Intset(Intset::new())
     }
 
     /// Number of members.
@@ -74,7 +76,7 @@ impl SetValue {
     /// Whether `member` is in the set.
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
-            SetValue::Intset(v) => as_int(member).is_some_and(|i| v.binary_search(&i).is_ok()),
+            SetValue::Intset(v) => as_int(member).is_some_and(|i| v.contains(i)),
             SetValue::Hash(h) => h.contains(member),
         }
     }
@@ -82,11 +84,11 @@ impl SetValue {
     /// Converts to the hash-table form (Redis's `setTypeConvert`).
     fn convert(&mut self) {
         if let SetValue::Intset(v) = self {
-            let mut h = HashMembers::with_capacity_and_hasher(v.len() + 1, ahash::RandomState::new());
+            let mut h = Dense::with_capacity(v.len() + 1);
             for i in v.iter() {
-                h.insert(int_bytes(*i).into_owned().into_boxed_slice());
+                h.insert(int_bytes(i).into_owned().into_boxed_slice());
             }
-            *self = SetValue::Hash(h);
+            *self = SetValue::Hash(Box::new(h));
         }
     }
 
@@ -96,10 +98,9 @@ impl SetValue {
         if let SetValue::Intset(v) = self {
             match as_int(member) {
                 Some(i) => {
-                    let Err(pos) = v.binary_search(&i) else {
+                    if !v.insert(i) {
                         return false;
-                    };
-                    v.insert(pos, i);
+                    }
                     if v.len() > max_intset {
                         self.convert();
                     }
@@ -117,23 +118,17 @@ impl SetValue {
     /// Removes a member; true if it was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
-            SetValue::Intset(v) => match as_int(member).map(|i| v.binary_search(&i)) {
-                Some(Ok(pos)) => {
-                    v.remove(pos);
-                    true
-                }
-                _ => false,
-            },
+            SetValue::Intset(v) => as_int(member).is_some_and(|i| v.remove(i)),
             // swap_remove keeps removal O(1); SSCAN walks from the top so a moved member
             // is at worst returned twice, never missed.
-            SetValue::Hash(h) => h.swap_remove(member),
+            SetValue::Hash(h) => h.swap_remove(member).is_some(),
         }
     }
 
     /// The member at `index` in iteration order.
     pub fn get_index(&self, index: usize) -> Option<Cow<'_, [u8]>> {
         match self {
-            SetValue::Intset(v) => v.get(index).map(|i| int_bytes(*i)),
+            SetValue::Intset(v) => v.get(index).map(int_bytes),
             SetValue::Hash(h) => h.get_index(index).map(|m| Cow::Borrowed(&m[..])),
         }
     }
@@ -154,8 +149,8 @@ impl SetValue {
     /// Heap bytes owned (memory accounting).
     pub fn heap_size(&self) -> usize {
         match self {
-            SetValue::Intset(v) => v.capacity() * 8,
-            SetValue::Hash(h) => h.iter().map(|m| m.len() + 16).sum::<usize>() + h.capacity() * 24,
+            SetValue::Intset(v) => v.heap_size(),
+            SetValue::Hash(h) => h.iter().map(|m| size_class(m.len())).sum::<usize>() + h.table_bytes(),
         }
     }
 }

@@ -1,17 +1,27 @@
 //! The sorted set (Redis's `t_zset.c` type API): members ordered by (score, member bytes),
 //! with O(1) member lookup in the `skiplist` encoding.
 //!
-//! Ordering is kept in a list of sorted chunks of bounded size, each chunk carrying its
-//! length, so rank lookups walk chunk lengths (n/CHUNK steps) and then index into one
-//! chunk, and inserts/removes shift at most one chunk. The `listpack` encoding is the same
-//! structure without the member map (lookups scan at most `zset-max-listpack-entries`);
-//! conversion to `skiplist` builds the map, one way, as Redis does.
+//! The `listpack` encoding packs member and score entries in one [`Listpack`] in order,
+//! as Redis does (integral scores take a few bytes, others eight). The `skiplist`
+//! encoding keeps each member once, with its score, in a [`Dense`] table (O(1) lookup),
+//! and the order as sorted chunks of table positions of bounded size: rank lookups walk
+//! chunk lengths (n/CHUNK steps) and then index into one chunk, and inserts/removes shift
+//! at most one chunk. Conversion to `skiplist` is one way, as in Redis.
+//!
+//! A set that must report `listpack` but is larger than [`PACKED_MAX`] (only possible
+//! with raised limits, or for the unlimited working copies of ZUNION and friends) is kept
+//! in the table form anyway, so no operation degrades to a linear scan of a large buffer.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+
+use super::dense::{reserve_class, Dense, Keyed};
+use super::listpack::{Item, Listpack};
 
 /// Largest chunk before it is split in two.
 const CHUNK_MAX: usize = 256;
+
+/// Most members kept packed; beyond this the table form is used whatever the encoding.
+pub const PACKED_MAX: usize = 1024;
 
 /// One member and its score.
 pub type Entry = (f64, Box<[u8]>);
@@ -21,168 +31,149 @@ pub fn cmp_entry(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -
     a_score.partial_cmp(&b_score).unwrap_or(Ordering::Equal).then_with(|| a_member.cmp(b_member))
 }
 
-/// A sorted set.
-#[derive(Clone, Debug, Default)]
-pub struct ZSet {
-    chunks: Vec<Vec<Entry>>,
-    len: usize,
-    /// Sum of member lengths, so memory accounting is O(1).
-    member_bytes: usize,
-    /// Member → score; present exactly when the encoding is `skiplist`.
-    dict: Option<HashMap<Box<[u8]>, f64>>,
+/// Largest integral score stored as a listpack integer (exactly representable in f64).
+const INT_SCORE_MAX: f64 = 9_007_199_254_740_992.0;
+
+/// A score as a listpack entry: an integer when integral, else its eight bytes.
+fn score_item(score: f64, buf: &mut [u8; 8]) -> Item<'_> {
+    if score.fract() == 0.0 && score.abs() <= INT_SCORE_MAX {
+        Item::Int(score as i64)
+    } else {
+        *buf = score.to_le_bytes();
+        Item::Str(&buf[..])
+    }
 }
 
-impl ZSet {
-    /// An empty set in the encoding Redis's `zsetTypeCreate` picks for the size hints.
-    pub fn with_hint(size: usize, max_member_len: usize, max_entries: usize, max_value: usize) -> ZSet {
-        let mut z = ZSet::default();
-        if size > max_entries || max_member_len > max_value || max_entries == 0 {
-            z.dict = Some(HashMap::new());
+fn score_of(item: Item<'_>) -> f64 {
+    match item {
+        Item::Int(i) => i as f64,
+        Item::Str(b) => b.try_into().map(f64::from_le_bytes).unwrap_or(0.0),
+    }
+}
+
+fn member_of(item: Item<'_>) -> &[u8] {
+    match item {
+        Item::Str(s) => s,
+        Item::Int(_) => &[],
+    }
+}
+
+/// The (score, member) pairs of a packed set with each pair's byte range.
+fn lp_pairs(lp: &Listpack) -> impl Iterator<Item = (usize, &[u8], f64, usize)> + '_ {
+    let mut off = 0;
+    std::iter::from_fn(move || {
+        let (m, soff) = lp.next_at(off)?;
+        let (s, end) = lp.next_at(soff)?;
+        let start = off;
+        off = end;
+        Some((start, member_of(m), score_of(s), end))
+    })
+}
+
+/// Byte offset of the pair of rank `rank` in a packed set (the end for `rank == len`).
+fn lp_offset(lp: &Listpack, rank: usize) -> usize {
+    if rank == 0 {
+        return 0;
+    }
+    lp_pairs(lp).nth(rank - 1).map_or(lp.bytes(), |p| p.3)
+}
+
+/// A member with its score: a table entry.
+#[derive(Clone, Debug)]
+struct Scored {
+    score: f64,
+    member: Box<[u8]>,
+}
+
+impl Keyed for Scored {
+    fn key(&self) -> &[u8] {
+        &self.member
+    }
+}
+
+/// The table form.
+#[derive(Clone, Debug, Default)]
+struct Big {
+    table: Dense<Scored>,
+    /// Table positions in (score, member) order.
+    chunks: Vec<Vec<u32>>,
+    /// Sum of member lengths, so memory accounting is O(1).
+    member_bytes: usize,
+    /// The encoding is `skiplist` (a table may still report `listpack`, see above).
+    skiplist: bool,
+}
+
+impl Big {
+    fn entry(&self, pos: u32) -> (f64, &[u8]) {
+        match self.table.get_index(pos as usize) {
+            Some(e) => (e.score, &e.member),
+            None => (0.0, &[]),
         }
-        z
     }
 
-    /// Number of members.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// True in the `listpack` encoding.
-    pub fn is_listpack(&self) -> bool {
-        self.dict.is_none()
-    }
-
-    /// OBJECT ENCODING's answer.
-    pub fn encoding_name(&self) -> &'static str {
-        if self.is_listpack() { "listpack" } else { "skiplist" }
-    }
-
-    /// Converts to `skiplist` (never back).
-    pub fn convert_to_skiplist(&mut self) {
-        if self.dict.is_none() {
-            self.dict = Some(self.iter().map(|(s, m)| (Box::from(m), s)).collect());
-        }
-    }
-
-    /// Converts to `listpack` if small enough (Redis's `zsetConvertToListpackIfNeeded`,
-    /// used only for the destination of store commands).
-    pub fn convert_to_listpack_if_fits(&mut self, max_entries: usize, max_value: usize) {
-        let max_len = self.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
-        if self.len <= max_entries && max_len <= max_value {
-            self.dict = None;
-        } else {
-            self.convert_to_skiplist();
-        }
-    }
-
-    /// The score of `member`.
-    pub fn score(&self, member: &[u8]) -> Option<f64> {
-        match &self.dict {
-            Some(d) => d.get(member).copied(),
-            None => self.iter().find(|(_, m)| *m == member).map(|(s, _)| s),
-        }
+    fn less(&self, pos: u32, score: f64, member: &[u8]) -> bool {
+        let (s, m) = self.entry(pos);
+        cmp_entry(s, m, score, member) == Ordering::Less
     }
 
     /// Index of the chunk and offset where (score, member) is or would go.
     fn locate(&self, score: f64, member: &[u8]) -> (usize, usize) {
-        let ci = self.chunks.partition_point(|c| c.last().is_some_and(|(s, m)| cmp_entry(*s, m, score, member) == Ordering::Less));
+        let ci = self.chunks.partition_point(|c| c.last().is_some_and(|&p| self.less(p, score, member)));
         if ci == self.chunks.len() {
             return (ci, 0);
         }
-        let off = self.chunks[ci].partition_point(|(s, m)| cmp_entry(*s, m, score, member) == Ordering::Less);
+        let off = self.chunks[ci].partition_point(|&p| self.less(p, score, member));
         (ci, off)
     }
 
-    /// Inserts a member known to be absent, converting to `skiplist` when a limit is crossed.
-    fn insert_new(&mut self, score: f64, member: &[u8], max_entries: usize, max_value: usize) {
-        if self.dict.is_none() && (self.len + 1 > max_entries || member.len() > max_value) {
-            self.convert_to_skiplist();
-        }
-        let (mut ci, off) = self.locate(score, member);
+    /// Inserts a member known to be absent.
+    fn insert_new(&mut self, score: f64, member: &[u8]) {
+        let (mut ci, mut off) = self.locate(score, member);
+        let pos = self.table.push_new(Scored { score, member: member.into() }) as u32;
         if ci == self.chunks.len() {
             if self.chunks.is_empty() {
                 self.chunks.push(Vec::new());
             }
             ci = self.chunks.len() - 1;
-            let end = self.chunks[ci].len();
-            self.chunks[ci].insert(end, (score, member.into()));
-        } else {
-            self.chunks[ci].insert(off, (score, member.into()));
+            off = self.chunks[ci].len();
         }
-        if self.chunks[ci].len() > CHUNK_MAX {
-            let tail = self.chunks[ci].split_off(CHUNK_MAX / 2);
+        let chunk = &mut self.chunks[ci];
+        reserve_class(chunk, 1);
+        chunk.insert(off, pos);
+        if chunk.len() > CHUNK_MAX {
+            let tail = chunk.split_off(CHUNK_MAX / 2);
+            chunk.shrink_to_fit();
             self.chunks.insert(ci + 1, tail);
         }
-        self.len += 1;
         self.member_bytes += member.len();
-        if let Some(d) = &mut self.dict {
-            d.insert(member.into(), score);
-        }
     }
 
-    /// Removes the entry at (chunk, offset).
-    fn remove_at(&mut self, ci: usize, off: usize) -> Entry {
-        let e = self.chunks[ci].remove(off);
+    /// Removes the table entry at `pos`, already taken out of the order, re-pointing
+    /// the order at the entry the removal moves into `pos`.
+    fn remove_pos(&mut self, pos: usize) -> Option<Scored> {
+        let last = self.table.len().checked_sub(1)?;
+        if pos != last {
+            let (s, m) = self.entry(last as u32);
+            let (ci, off) = self.locate(s, m);
+            if let Some(slot) = self.chunks.get_mut(ci).and_then(|c| c.get_mut(off)) {
+                *slot = pos as u32;
+            }
+        }
+        let e = self.table.swap_remove_index(pos)?;
+        self.member_bytes -= e.member.len();
+        Some(e)
+    }
+
+    fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let pos = self.table.position(member)?;
+        let score = self.table.get_index(pos)?.score;
+        let (ci, off) = self.locate(score, member);
+        self.chunks[ci].remove(off);
         if self.chunks[ci].is_empty() {
             self.chunks.remove(ci);
         }
-        self.len -= 1;
-        self.member_bytes -= e.1.len();
-        if let Some(d) = &mut self.dict {
-            d.remove(&e.1);
-        }
-        e
-    }
-
-    /// Removes `member`; returns its score if it was present.
-    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let score = self.score(member)?;
-        let (ci, off) = self.locate(score, member);
-        self.remove_at(ci, off);
+        self.remove_pos(pos);
         Some(score)
-    }
-
-    /// Adds or updates `member` (no flag logic). Returns true when it was new.
-    /// A stored -0 reads back as 0, as in Redis.
-    pub fn insert(&mut self, score: f64, member: &[u8], max_entries: usize, max_value: usize) -> bool {
-        let score = score + 0.0;
-        match self.score(member) {
-            Some(old) => {
-                if old != score {
-                    let (ci, off) = self.locate(old, member);
-                    self.remove_at(ci, off);
-                    self.insert_new(score, member, max_entries, max_value);
-                }
-                false
-            }
-            None => {
-                self.insert_new(score, member, max_entries, max_value);
-                true
-            }
-        }
-    }
-
-    /// 0-based rank of `member` in ascending order, with its score.
-    pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
-        let score = self.score(member)?;
-        let (ci, off) = self.locate(score, member);
-        Some((self.chunks[..ci].iter().map(Vec::len).sum::<usize>() + off, score))
-    }
-
-    /// Number of entries for which `before` holds (a monotone predicate: true for a
-    /// prefix of the order).
-    pub fn count_before(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
-        let ci = self.chunks.partition_point(|c| c.last().is_some_and(|(s, m)| before(*s, m)));
-        let mut n: usize = self.chunks[..ci].iter().map(Vec::len).sum();
-        if let Some(c) = self.chunks.get(ci) {
-            n += c.partition_point(|(s, m)| before(*s, m));
-        }
-        n
     }
 
     /// The chunk and offset of rank `rank`.
@@ -196,39 +187,9 @@ impl ZSet {
         None
     }
 
-    /// Entry at ascending rank `rank`.
-    pub fn get(&self, rank: usize) -> Option<(f64, &[u8])> {
-        let (ci, off) = self.at_rank(rank)?;
-        let (s, m) = &self.chunks[ci][off];
-        Some((*s, m))
-    }
-
-    /// Ascending iterator over all entries.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (f64, &[u8])> + '_ {
-        self.chunks.iter().flat_map(|c| c.iter().map(|(s, m)| (*s, &m[..])))
-    }
-
-    /// Ascending iterator from rank `start`.
-    pub fn iter_from(&self, start: usize) -> impl Iterator<Item = (f64, &[u8])> + '_ {
-        let (ci, off) = self.at_rank(start).unwrap_or((self.chunks.len(), 0));
-        self.chunks.iter().skip(ci).enumerate().flat_map(move |(i, c)| c[if i == 0 { off } else { 0 }..].iter().map(|(s, m)| (*s, &m[..])))
-    }
-
-    /// Descending iterator from ascending rank `start` down to rank 0.
-    pub fn iter_rev_from(&self, start: usize) -> impl Iterator<Item = (f64, &[u8])> + '_ {
-        let (ci, off) = self.at_rank(start).map(|(c, o)| (c + 1, o + 1)).unwrap_or((0, 0));
-        self.chunks[..ci].iter().rev().enumerate().flat_map(move |(i, c)| c[..if i == 0 { off } else { c.len() }].iter().rev().map(|(s, m)| (*s, &m[..])))
-    }
-
-    /// Removes ascending ranks `start..end`; returns how many were removed.
-    pub fn remove_range(&mut self, start: usize, end: usize) -> usize {
-        let end = end.min(self.len);
-        if start >= end {
-            return 0;
-        }
-        let mut removed = Vec::with_capacity(end - start);
-        let mut rank = 0;
-        let mut ci = 0;
+    fn remove_range(&mut self, start: usize, end: usize) -> usize {
+        let mut removed: Vec<u32> = Vec::with_capacity(end - start);
+        let (mut rank, mut ci) = (0, 0);
         while ci < self.chunks.len() && rank < end {
             let clen = self.chunks[ci].len();
             let lo = start.saturating_sub(rank).min(clen);
@@ -243,21 +204,369 @@ impl ZSet {
                 ci += 1;
             }
         }
-        self.len -= removed.len();
-        self.member_bytes -= removed.iter().map(|(_, m)| m.len()).sum::<usize>();
-        if let Some(d) = &mut self.dict {
-            for (_, m) in &removed {
-                d.remove(m);
-            }
+        // Highest positions first: every entry a removal moves down is one that stays.
+        removed.sort_unstable_by(|a, b| b.cmp(a));
+        for &pos in &removed {
+            self.remove_pos(pos as usize);
         }
         removed.len()
     }
+}
 
-    /// Heap bytes owned (memory accounting; an estimate).
+#[derive(Clone, Debug)]
+enum Form {
+    Packed(Listpack),
+    Big(Box<Big>),
+}
+
+/// A sorted set.
+#[derive(Clone, Debug)]
+pub struct ZSet {
+    form: Form,
+}
+
+impl Default for ZSet {
+    fn default() -> Self {
+        ZSet { form: Form::Packed(Listpack::new()) }
+    }
+}
+
+/// Where an iteration is: a byte offset in a packed set, a (chunk, offset) in a table.
+#[derive(Clone, Copy)]
+enum Cursor {
+    Packed(usize),
+    Big(usize, usize),
+}
+
+/// An iterator over a rank range of a sorted set, from either end.
+pub struct Iter<'a> {
+    set: &'a ZSet,
+    front: Cursor,
+    back: Cursor,
+    remaining: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (f64, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        match (&self.set.form, &mut self.front) {
+            (Form::Packed(lp), Cursor::Packed(off)) => {
+                let (m, soff) = lp.next_at(*off)?;
+                let (s, end) = lp.next_at(soff)?;
+                *off = end;
+                Some((score_of(s), member_of(m)))
+            }
+            (Form::Big(b), Cursor::Big(ci, off)) => {
+                while *off >= b.chunks.get(*ci)?.len() {
+                    *ci += 1;
+                    *off = 0;
+                }
+                let pos = b.chunks[*ci][*off];
+                *off += 1;
+                Some(b.entry(pos))
+            }
+            _ => None,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        match (&self.set.form, &mut self.back) {
+            (Form::Packed(lp), Cursor::Packed(end)) => {
+                let (s, soff) = lp.prev_at(*end)?;
+                let (m, start) = lp.prev_at(soff)?;
+                *end = start;
+                Some((score_of(s), member_of(m)))
+            }
+            (Form::Big(b), Cursor::Big(ci, off)) => {
+                while *off == 0 {
+                    *ci = ci.checked_sub(1)?;
+                    *off = b.chunks.get(*ci)?.len();
+                }
+                *off -= 1;
+                Some(b.entry(b.chunks[*ci][*off]))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ZSet {
+    /// An empty set in the encoding Redis's `zsetTypeCreate` picks for the size hints.
+    pub fn with_hint(size: usize, max_member_len: usize, max_entries: usize, max_value: usize) -> ZSet {
+        if size > max_entries || max_member_len > max_value || max_entries == 0 {
+            ZSet { form: Form::Big(Box::new(Big { skiplist: true, ..Big::default() })) }
+        } else {
+            ZSet::default()
+        }
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        match &self.form {
+            Form::Packed(lp) => lp.len() / 2,
+            Form::Big(b) => b.table.len(),
+        }
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True in the `listpack` encoding.
+    pub fn is_listpack(&self) -> bool {
+        match &self.form {
+            Form::Packed(_) => true,
+            Form::Big(b) => !b.skiplist,
+        }
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub fn encoding_name(&self) -> &'static str {
+        if self.is_listpack() {
+            "listpack"
+        } else {
+            "skiplist"
+        }
+    }
+
+    /// Moves a packed set to the table form (the encoding name is unchanged).
+    fn unpack(&mut self) {
+        if let Form::Packed(lp) = &self.form {
+            let mut b = Big { table: Dense::with_capacity(lp.len() / 2), ..Big::default() };
+            let mut chunk: Vec<u32> = Vec::new();
+            for (_, m, s, _) in lp_pairs(lp) {
+                let pos = b.table.push_new(Scored { score: s, member: m.into() }) as u32;
+                b.member_bytes += m.len();
+                chunk.push(pos);
+                if chunk.len() == CHUNK_MAX {
+                    b.chunks.push(std::mem::take(&mut chunk));
+                }
+            }
+            if !chunk.is_empty() {
+                b.chunks.push(chunk);
+            }
+            self.form = Form::Big(Box::new(b));
+        }
+    }
+
+    /// Converts to `skiplist` (never back).
+    pub fn convert_to_skiplist(&mut self) {
+        self.unpack();
+        if let Form::Big(b) = &mut self.form {
+            b.skiplist = true;
+        }
+    }
+
+    /// Converts to `listpack` if small enough (Redis's `zsetConvertToListpackIfNeeded`,
+    /// used only for the destination of store commands).
+    pub fn convert_to_listpack_if_fits(&mut self, max_entries: usize, max_value: usize) {
+        let max_len = self.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+        if self.len() <= max_entries && max_len <= max_value {
+            if let Form::Big(b) = &mut self.form {
+                b.skiplist = false;
+            }
+            if self.len() <= PACKED_MAX {
+                if let Form::Big(_) = self.form {
+                    let mut lp = Listpack::new();
+                    let mut buf = [0u8; 8];
+                    for (s, m) in self.iter() {
+                        lp.push(Item::Str(m));
+                        lp.push(score_item(s, &mut buf));
+                    }
+                    self.form = Form::Packed(lp);
+                }
+            }
+        } else {
+            self.convert_to_skiplist();
+        }
+    }
+
+    /// The score of `member`.
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match &self.form {
+            Form::Packed(lp) => lp_pairs(lp).find(|p| p.1 == member).map(|p| p.2),
+            Form::Big(b) => b.table.get(member).map(|e| e.score),
+        }
+    }
+
+    /// Inserts a member known to be absent, converting to `skiplist` when a limit is crossed.
+    fn insert_new(&mut self, score: f64, member: &[u8], max_entries: usize, max_value: usize) {
+        if self.is_listpack() && (self.len() + 1 > max_entries || member.len() > max_value) {
+            self.convert_to_skiplist();
+        }
+        if self.len() + 1 > PACKED_MAX {
+            self.unpack();
+        }
+        match &mut self.form {
+            Form::Packed(lp) => {
+                let off = lp_pairs(lp).find(|p| cmp_entry(p.2, p.1, score, member) != Ordering::Less).map_or(lp.bytes(), |p| p.0);
+                let mut buf = [0u8; 8];
+                let s = score_item(score, &mut buf);
+                lp.insert_at(off, s);
+                lp.insert_at(off, Item::Str(member));
+            }
+            Form::Big(b) => b.insert_new(score, member),
+        }
+    }
+
+    /// Removes `member`; returns its score if it was present.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        match &mut self.form {
+            Form::Packed(lp) => {
+                let (start, score, end) = lp_pairs(lp).find(|p| p.1 == member).map(|p| (p.0, p.2, p.3))?;
+                lp.remove_range(start, end, 2);
+                Some(score)
+            }
+            Form::Big(b) => b.remove(member),
+        }
+    }
+
+    /// Adds or updates `member` (no flag logic). Returns true when it was new.
+    /// A stored -0 reads back as 0, as in Redis.
+    pub fn insert(&mut self, score: f64, member: &[u8], max_entries: usize, max_value: usize) -> bool {
+        let score = score + 0.0;
+        match self.score(member) {
+            Some(old) => {
+                if old != score {
+                    self.remove(member);
+                    self.insert_new(score, member, max_entries, max_value);
+                }
+                false
+            }
+            None => {
+                self.insert_new(score, member, max_entries, max_value);
+                true
+            }
+        }
+    }
+
+    /// 0-based rank of `member` in ascending order, with its score.
+    pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
+        match &self.form {
+            Form::Packed(lp) => lp_pairs(lp).enumerate().find(|(_, p)| p.1 == member).map(|(i, p)| (i, p.2)),
+            Form::Big(b) => {
+                let score = b.table.get(member)?.score;
+                let (ci, off) = b.locate(score, member);
+                Some((b.chunks[..ci].iter().map(Vec::len).sum::<usize>() + off, score))
+            }
+        }
+    }
+
+    /// Number of entries for which `before` holds (a monotone predicate: true for a
+    /// prefix of the order).
+    pub fn count_before(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match &self.form {
+            Form::Packed(lp) => lp_pairs(lp).take_while(|p| before(p.2, p.1)).count(),
+            Form::Big(b) => {
+                let pred = |p: u32| {
+                    let (s, m) = b.entry(p);
+                    before(s, m)
+                };
+                let ci = b.chunks.partition_point(|c| c.last().is_some_and(|&p| pred(p)));
+                let mut n: usize = b.chunks[..ci].iter().map(Vec::len).sum();
+                if let Some(c) = b.chunks.get(ci) {
+                    n += c.partition_point(|&p| pred(p));
+                }
+                n
+            }
+        }
+    }
+
+    /// Entry at ascending rank `rank`.
+    pub fn get(&self, rank: usize) -> Option<(f64, &[u8])> {
+        match &self.form {
+            Form::Packed(lp) => lp_pairs(lp).nth(rank).map(|p| (p.2, p.1)),
+            Form::Big(b) => {
+                let (ci, off) = b.at_rank(rank)?;
+                Some(b.entry(b.chunks[ci][off]))
+            }
+        }
+    }
+
+    /// The cursor at rank `rank` (`rank <= len`).
+    fn cursor_at(&self, rank: usize) -> Cursor {
+        match &self.form {
+            Form::Packed(lp) => Cursor::Packed(lp_offset(lp, rank)),
+            Form::Big(b) => {
+                let (ci, off) = b.at_rank(rank).unwrap_or((b.chunks.len(), 0));
+                Cursor::Big(ci, off)
+            }
+        }
+    }
+
+    /// Ascending iterator over ranks `lo..hi`.
+    fn range_iter(&self, lo: usize, hi: usize) -> Iter<'_> {
+        let hi = hi.min(self.len());
+        let lo = lo.min(hi);
+        let front = self.cursor_at(lo);
+        let back = if hi == self.len() {
+            match &self.form {
+                Form::Packed(lp) => Cursor::Packed(lp.bytes()),
+                Form::Big(b) => Cursor::Big(b.chunks.len(), 0),
+            }
+        } else {
+            self.cursor_at(hi)
+        };
+        Iter { set: self, front, back, remaining: hi - lo }
+    }
+
+    /// Ascending iterator over all entries.
+    pub fn iter(&self) -> Iter<'_> {
+        self.range_iter(0, self.len())
+    }
+
+    /// Ascending iterator from rank `start`.
+    pub fn iter_from(&self, start: usize) -> Iter<'_> {
+        self.range_iter(start, self.len())
+    }
+
+    /// Descending iterator from ascending rank `start` down to rank 0.
+    pub fn iter_rev_from(&self, start: usize) -> std::iter::Rev<Iter<'_>> {
+        if start >= self.len() {
+            return self.range_iter(0, 0).rev();
+        }
+        self.range_iter(0, start + 1).rev()
+    }
+
+    /// Removes ascending ranks `start..end`; returns how many were removed.
+    pub fn remove_range(&mut self, start: usize, end: usize) -> usize {
+        let end = end.min(self.len());
+        if start >= end {
+            return 0;
+        }
+        match &mut self.form {
+            Form::Packed(lp) => {
+                let (a, b) = (lp_offset(lp, start), lp_offset(lp, end));
+                lp.remove_range(a, b, 2 * (end - start));
+                end - start
+            }
+            Form::Big(b) => b.remove_range(start, end),
+        }
+    }
+
+    /// Heap bytes owned (memory accounting; an estimate for the table form).
     pub fn heap_size(&self) -> usize {
-        let entries = self.member_bytes + self.len * std::mem::size_of::<Entry>();
-        let dict = self.dict.as_ref().map_or(0, |d| d.capacity() * (std::mem::size_of::<(Box<[u8]>, f64)>() + 1) + entries);
-        std::mem::size_of::<ZSet>() + entries + dict
+        std::mem::size_of::<ZSet>()
+            + match &self.form {
+                Form::Packed(lp) => lp.heap_size(),
+                Form::Big(b) => b.table.table_bytes() + b.member_bytes + b.table.len() * 8 + b.chunks.iter().map(|c| 24 + c.capacity() * 4).sum::<usize>(),
+            }
     }
 }
 
@@ -304,5 +613,58 @@ mod tests {
         assert_eq!(z.encoding_name(), "skiplist");
         z.remove(b"c");
         assert_eq!(z.encoding_name(), "skiplist");
+    }
+
+    #[test]
+    fn packed_and_table_agree() {
+        let mut small = ZSet::default();
+        let mut big = ZSet::with_hint(10, 0, 0, 64);
+        let scores = [1.5, -3.0, 0.0, 1e300, f64::INFINITY, f64::NEG_INFINITY, 7.0, 1.5, 2.25, -0.5];
+        for round in 0..3 {
+            for (i, s) in scores.iter().enumerate() {
+                let m = format!("m{}", (i * 7 + round) % 13);
+                assert_eq!(small.insert(*s + round as f64, m.as_bytes(), 128, 64), big.insert(*s + round as f64, m.as_bytes(), 128, 64));
+            }
+        }
+        assert_eq!(small.encoding_name(), "listpack");
+        assert_eq!(big.encoding_name(), "skiplist");
+        let a: Vec<(f64, Vec<u8>)> = small.iter().map(|(s, m)| (s, m.to_vec())).collect();
+        let b: Vec<(f64, Vec<u8>)> = big.iter().map(|(s, m)| (s, m.to_vec())).collect();
+        assert_eq!(a, b);
+        let ra: Vec<(f64, Vec<u8>)> = small.iter().rev().map(|(s, m)| (s, m.to_vec())).collect();
+        let mut rb = b.clone();
+        rb.reverse();
+        assert_eq!(ra, rb);
+        for (i, e) in a.iter().enumerate() {
+            assert_eq!(small.iter_rev_from(i).count(), i + 1);
+            assert_eq!(big.iter_from(i).next().map(|(s, m)| (s, m.to_vec())), Some(e.clone()));
+            assert_eq!(small.rank(&e.1), Some((i, e.0)));
+            assert_eq!(big.rank(&e.1), Some((i, e.0)));
+        }
+        assert_eq!(small.remove_range(2, 5), 3);
+        assert_eq!(big.remove_range(2, 5), 3);
+        let a: Vec<(f64, Vec<u8>)> = small.iter().map(|(s, m)| (s, m.to_vec())).collect();
+        let b: Vec<(f64, Vec<u8>)> = big.iter().map(|(s, m)| (s, m.to_vec())).collect();
+        assert_eq!(a, b);
+        big.convert_to_listpack_if_fits(128, 64);
+        assert_eq!(big.encoding_name(), "listpack");
+        assert_eq!(big.iter().map(|(s, m)| (s, m.to_vec())).collect::<Vec<_>>(), a);
+    }
+
+    #[test]
+    fn unlimited_listpack_stays_fast_and_ordered() {
+        let mut z = ZSet::with_hint(5000, 0, usize::MAX, usize::MAX);
+        for i in (0..5000).rev() {
+            z.insert(f64::from(i), format!("m{i}").as_bytes(), usize::MAX, usize::MAX);
+        }
+        assert_eq!(z.encoding_name(), "listpack");
+        assert!(z.iter().map(|(s, _)| s).eq((0..5000).map(f64::from)));
+        for i in (0..5000).step_by(3) {
+            assert_eq!(z.remove(format!("m{i}").as_bytes()), Some(f64::from(i)));
+        }
+        assert!(z.iter().map(|(s, _)| s).eq((0..5000).filter(|i| i % 3 != 0).map(f64::from)));
+        for (r, (s, m)) in z.iter().enumerate() {
+            assert_eq!(z.rank(m), Some((r, s)));
+        }
     }
 }
