@@ -11,6 +11,7 @@ pub mod digest;
 pub mod error;
 pub mod glob;
 pub mod keyspace;
+pub mod rdb;
 pub mod types;
 pub mod value;
 
