@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod error;
 pub mod log;
 pub mod net;
+pub mod persistence;
 pub mod run;
 pub mod state;
 #[cfg(test)]

@@ -183,7 +183,7 @@ fn clients(s: &Server, f: &mut Fields) {
 }
 
 /// Allocated and resident bytes from jemalloc (refreshed by advancing its epoch).
-fn jemalloc_stats() -> (u64, u64, u64) {
+pub(crate) fn jemalloc_stats() -> (u64, u64, u64) {
     let _ = tikv_jemalloc_ctl::epoch::advance();
     let allocated = tikv_jemalloc_ctl::stats::allocated::read().unwrap_or(0) as u64;
     let active = tikv_jemalloc_ctl::stats::active::read().unwrap_or(0) as u64;
@@ -293,10 +293,10 @@ fn persistence(s: &Server, f: &mut Fields) {
     f.kv("rdb_last_bgsave_status", "ok");
     f.kv("rdb_last_bgsave_time_sec", -1);
     f.kv("rdb_current_bgsave_time_sec", -1);
-    f.kv("rdb_saves", 0);
+    f.kv("rdb_saves", s.persistence.saves.load(Ordering::Relaxed));
     f.kv("rdb_last_cow_size", 0);
-    f.kv("rdb_last_load_keys_expired", 0);
-    f.kv("rdb_last_load_keys_loaded", 0);
+    f.kv("rdb_last_load_keys_expired", s.persistence.last_load_keys_expired.load(Ordering::Relaxed));
+    f.kv("rdb_last_load_keys_loaded", s.persistence.last_load_keys_loaded.load(Ordering::Relaxed));
     f.kv("aof_enabled", u8::from(cfg.appendonly));
     f.kv("aof_rewrite_in_progress", 0);
     f.kv("aof_rewrite_scheduled", 0);

@@ -23,6 +23,8 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::hash::specs,
     super::set::specs,
     super::zset::specs,
+    super::dump::specs,
+    super::persistence::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

@@ -253,9 +253,46 @@ impl Keyspace {
         }
     }
 
+    /// Read-locks every stripe of every database, in the global order, for a consistent
+    /// view of the whole dataset (SAVE, which Redis also runs with the world stopped).
+    pub fn read_all(&self) -> ReadAll<'_> {
+        ReadAll { dbs: self.dbs.iter().map(|d| d.stripes.iter().map(|s| s.read()).collect()).collect() }
+    }
+
     /// Approximate bytes held by the keyspace structures (for INFO and MEMORY USAGE-like uses).
     pub fn overhead_bytes(&self) -> usize {
         self.dbs.iter().flat_map(|d| d.stripes.iter()).map(|s| s.read().dict().overhead_bytes()).sum()
+    }
+}
+
+/// Every stripe of every database read-locked (see [`Keyspace::read_all`]).
+pub struct ReadAll<'a> {
+    dbs: Vec<Vec<RwLockReadGuard<'a, Stripe>>>,
+}
+
+impl ReadAll<'_> {
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Keys in a database (expired-but-present ones included).
+    pub fn dbsize(&self, db: DbIndex) -> usize {
+        self.dbs.get(db).map_or(0, |d| d.iter().map(|s| s.len()).sum())
+    }
+
+    /// Keys with a TTL in a database.
+    pub fn volatile_count(&self, db: DbIndex) -> usize {
+        self.dbs.get(db).map_or(0, |d| d.iter().map(|s| s.volatile_count()).sum())
+    }
+
+    /// Visits every entry of a database with its expiry; stops at the first error.
+    pub fn try_for_each<E>(&self, db: DbIndex, mut visit: impl FnMut(&Entry, Option<UnixMillis>) -> Result<(), E>) -> Result<(), E> {
+        for s in self.dbs.get(db).into_iter().flatten() {
+            for e in s.dict().iter() {
+                visit(e, s.expiry_of(e))?;
+            }
+        }
+        Ok(())
     }
 }
 

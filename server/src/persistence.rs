@@ -1,0 +1,229 @@
+//! RDB persistence glue: where the file lives, saving through a temp file, fsync and
+//! rename as Redis's `rdbSave` does, loading at startup and for DEBUG RELOAD, and the
+//! counters INFO persistence reports. The format itself is `rhodium_storage::rdb`.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use rhodium_storage::keyspace::{ExpiryMode, SetExpiry};
+use rhodium_storage::rdb::{self, LoadLimits, RdbError, RdbErrorKind, SaveInfo, WriteOptions};
+use rhodium_storage::types::hash::Limits as HashLimits;
+use rhodium_storage::LockMode;
+
+use crate::config::Config;
+use crate::state::Server;
+use crate::{log_notice, log_warning};
+
+/// Persistence state shared by SAVE, the loader and INFO.
+#[derive(Default)]
+pub struct PersistState {
+    /// Held while a save runs, so two saves never write the same temp file.
+    pub save_lock: Mutex<()>,
+    /// Successful saves since startup (`rdb_saves`).
+    pub saves: AtomicU64,
+    /// Keys loaded / skipped as expired by the last load.
+    pub last_load_keys_loaded: AtomicU64,
+    pub last_load_keys_expired: AtomicU64,
+    /// Whether the last save failed, and when it was tried (Unix seconds).
+    pub last_save_failed: std::sync::atomic::AtomicBool,
+    pub last_save_attempt: AtomicI64,
+    /// Function libraries read from the last loaded file, kept raw for the scripting
+    /// engine to load (FUNCTION2 records) and written back by the next save.
+    pub functions: Mutex<Vec<Vec<u8>>>,
+}
+
+fn other_num(cfg: &Config, name: &str, default: i64) -> i64 {
+    cfg.other.get(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn other_yes(cfg: &Config, name: &str, default: bool) -> bool {
+    cfg.other.get(name).map_or(default, |v| v == "yes")
+}
+
+/// The encoding thresholds values are rebuilt with.
+pub fn load_limits(cfg: &Config) -> LoadLimits {
+    let n = |name: &str, d: usize| usize::try_from(other_num(cfg, name, d as i64)).unwrap_or(d);
+    let hd = HashLimits::default();
+    LoadLimits {
+        hash: HashLimits { entries: n("hash-max-listpack-entries", hd.entries), value: n("hash-max-listpack-value", hd.value) },
+        zset_entries: n("zset-max-listpack-entries", 128),
+        zset_value: n("zset-max-listpack-value", 64),
+        set_intset_entries: n("set-max-intset-entries", 512),
+        databases: cfg.databases,
+        verify_checksum: other_yes(cfg, "rdbchecksum", true),
+    }
+}
+
+/// `rdbcompression` and `list-max-listpack-size`.
+pub fn write_options(cfg: &Config) -> WriteOptions {
+    WriteOptions { compress: other_yes(cfg, "rdbcompression", true), list_fill: other_num(cfg, "list-max-listpack-size", -2) }
+}
+
+/// `dbfilename` (relative to `dir`, the working directory, as in Redis).
+pub fn rdb_path(cfg: &Config) -> PathBuf {
+    PathBuf::from(&cfg.dbfilename)
+}
+
+/// Whether `save` points are configured (SHUTDOWN and SIGTERM then save).
+pub fn has_save_points(cfg: &Config) -> bool {
+    !cfg.save.trim().is_empty()
+}
+
+/// Writes the whole dataset to `dbfilename` as Redis's `rdbSave`: a `temp-<pid>.rdb`,
+/// flushed and fsynced, renamed over the target, the directory fsynced. The keyspace is
+/// read-locked for the duration, so the file is a point-in-time image.
+pub fn save(server: &Server) -> Result<(), String> {
+    let _one_at_a_time = server.persistence.save_lock.lock();
+    let cfg = server.config();
+    let now = rhodium_storage::clock::now_ms();
+    server.persistence.last_save_attempt.store(now / 1000, Ordering::Relaxed);
+    let result = save_to(server, &cfg, &rdb_path(&cfg));
+    match &result {
+        Ok(dirty_before) => {
+            log_notice!("DB saved on disk");
+            server.dirty.fetch_sub((*dirty_before).min(server.dirty.load(Ordering::Relaxed)), Ordering::Relaxed);
+            server.lastsave_secs.store(now / 1000, Ordering::Relaxed);
+            server.persistence.saves.fetch_add(1, Ordering::Relaxed);
+            server.persistence.last_save_failed.store(false, Ordering::Relaxed);
+        }
+        Err(e) => {
+            log_warning!("{}", e);
+            server.persistence.last_save_failed.store(true, Ordering::Relaxed);
+        }
+    }
+    result.map(|_| ())
+}
+
+/// Saves to `target`; returns the dirty counter as it was when the image was taken.
+fn save_to(server: &Server, cfg: &Config, target: &std::path::Path) -> Result<u64, String> {
+    let tmp = PathBuf::from(format!("temp-{}.rdb", std::process::id()));
+    let cwd = || std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_else(|_| "unknown".into());
+    let file = File::create(&tmp).map_err(|e| format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", tmp.display(), cwd(), e))?;
+    let write = || -> std::io::Result<(File, u64)> {
+        let mut w = rdb::Writer::new(BufWriter::with_capacity(1 << 16, file), write_options(cfg));
+        let (used_mem, _, _) = crate::commands::info::jemalloc_stats();
+        w.header(&SaveInfo { redis_ver: crate::REDIS_VERSION.into(), ctime: rhodium_storage::clock::now_ms() / 1000, used_mem, repl: None, aof_base: false })?;
+        for code in server.persistence.functions.lock().iter() {
+            w.function(code)?;
+        }
+        let view = server.keyspace.read_all();
+        let dirty_before = server.dirty.load(Ordering::Relaxed);
+        for db in 0..view.databases() {
+            let size = view.dbsize(db);
+            if size == 0 {
+                continue;
+            }
+            w.select_db(db, size, view.volatile_count(db))?;
+            view.try_for_each(db, |e, at| w.key(e.key.as_bytes(), &e.value, at))?;
+        }
+        drop(view);
+        let buf = w.finish(other_yes(cfg, "rdbchecksum", true))?;
+        let file = buf.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok((file, dirty_before))
+    };
+    let (file, dirty_before) = match write() {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(format!("Write error saving DB on disk: {e}"));
+        }
+    };
+    drop(file);
+    if let Err(e) = std::fs::rename(&tmp, target) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("Error moving temp DB file {} on the final destination {} (in server root dir {}): {}", tmp.display(), target.display(), cwd(), e));
+    }
+    // Make the rename itself durable.
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), PathBuf::from);
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(dirty_before)
+}
+
+/// How a load went.
+pub struct LoadReport {
+    pub keys_loaded: u64,
+    pub keys_expired: u64,
+    pub seconds: f64,
+}
+
+/// Loads `dbfilename` into the keyspace (which the caller has emptied, unless `merge`,
+/// where a key in the file replaces the one in memory). `Ok(None)` when there is no file.
+pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError> {
+    let cfg = server.config();
+    let path = rdb_path(&cfg);
+    let name = path.display().to_string();
+    let data = match std::fs::read(&path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(RdbError::new(RdbErrorKind::Io, 0, e.to_string()).in_file(&name)),
+    };
+    let start = Instant::now();
+    let now = rhodium_storage::clock::now_ms();
+    let mut expired = 0u64;
+    let ks = &server.keyspace;
+    let summary = rdb::load(&data, &load_limits(&cfg), |k| {
+        // A primary drops keys already past their time, as Redis does when loading.
+        if k.expire_ms.is_some_and(|at| at < now) {
+            expired += 1;
+            return Ok(());
+        }
+        let mut l = ks.lock([(k.db, &k.key)], LockMode::Write, now, ExpiryMode::Delete);
+        if !merge && l.exists(k.db, &k.key).unwrap_or(false) {
+            return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(&k.key), k.db));
+        }
+        let expiry = k.expire_ms.map_or(SetExpiry::Clear, SetExpiry::At);
+        l.set(k.db, &k.key, k.value, expiry).map_err(|e| e.to_string())
+    })
+    .map_err(|e| e.in_file(&name))?;
+    if let Some(v) = summary.aux_value(b"redis-ver") {
+        log_notice!("Loading RDB produced by version {}", String::from_utf8_lossy(v));
+    }
+    if let Some(ctime) = summary.aux_value(b"ctime").and_then(rhodium_protocol::number::parse_i64) {
+        log_notice!("RDB age {} seconds", (now / 1000 - ctime).max(0));
+    }
+    if let Some(mem) = summary.aux_value(b"used-mem").and_then(rhodium_protocol::number::parse_i64) {
+        log_notice!("RDB memory usage when created {:.2} Mb", mem as f64 / (1024.0 * 1024.0));
+    }
+    if summary.module_aux_skipped > 0 {
+        log_warning!("Skipped {} module aux sections in {} (no modules are loaded)", summary.module_aux_skipped, name);
+    }
+    if summary.empty_keys_skipped > 0 {
+        log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.", summary.keys_loaded - expired, expired, summary.empty_keys_skipped);
+    } else {
+        log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", summary.keys_loaded - expired, expired);
+    }
+    *server.persistence.functions.lock() = summary.functions;
+    let loaded = summary.keys_loaded - expired;
+    server.persistence.last_load_keys_loaded.store(loaded, Ordering::Relaxed);
+    server.persistence.last_load_keys_expired.store(expired, Ordering::Relaxed);
+    Ok(Some(LoadReport { keys_loaded: loaded, keys_expired: expired, seconds: start.elapsed().as_secs_f64() }))
+}
+
+/// Startup: loads the RDB if present and logs as Redis does; an unreadable file is fatal
+/// (the caller exits non-zero).
+pub fn load_at_startup(server: &Server) -> Result<(), ()> {
+    match load(server, false) {
+        Ok(Some(r)) => {
+            log_notice!("DB loaded from disk: {:.3} seconds", r.seconds);
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => {
+            log_warning!("Fatal error loading the DB: {}. Exiting.", e);
+            Err(())
+        }
+    }
+}
+
+/// The save at shutdown (SHUTDOWN [SAVE], SIGTERM), as Redis's `prepareForShutdown`.
+pub fn save_for_shutdown(server: &Server) -> Result<(), ()> {
+    log_notice!("Saving the final RDB snapshot before exiting.");
+    save(server).map_err(|_| log_warning!("Error trying to save the DB, can't exit."))
+}
