@@ -330,11 +330,12 @@ pub fn verify_dump_payload(p: &[u8], skip_checksum: bool) -> bool {
     crc64(0, &p[..p.len() - 8]) == crc
 }
 
-/// Reads the value of a verified DUMP payload (type byte + value; the footer is ignored).
+/// Reads the value of a verified DUMP payload (type byte + value + footer).
 /// An empty collection is an error here, as RESTORE answers "Bad data format".
 pub fn load_dump_payload(p: &[u8], limits: &LoadLimits) -> Result<Value> {
-    let body = &p[..p.len().saturating_sub(10)];
-    let mut r = Reader { data: body, pos: 0 };
+    // The reader sees the footer too, as Redis's does: a value that claims more bytes than
+    // its body has reads into the footer instead of failing.
+    let mut r = Reader { data: p, pos: 0 };
     let t = r.u8()?;
     read_value(&mut r, t, 0, limits)?.ok_or_else(|| r.corrupt(0, "Empty keys are not allowed"))
 }

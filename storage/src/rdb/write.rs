@@ -268,30 +268,23 @@ pub fn d2string(v: f64) -> String {
     }
 }
 
-/// Splits list elements into listpack nodes as Redis's quicklist fills them by pushing at
-/// the tail (`_quicklistNodeAllowInsert`).
+/// Splits list elements into listpack nodes as Redis 7.0's quicklist fills them by pushing
+/// at the tail (`_quicklistNodeAllowInsert`: the node's bytes plus the element plus an
+/// 8-byte overestimate must stay within the fill's byte limit, or for a positive fill
+/// within 8 KiB and the element count).
 fn quicklist_nodes<'a>(items: impl Iterator<Item = &'a [u8]>, fill: i64) -> Vec<Vec<u8>> {
     const SIZE_SAFETY_LIMIT: usize = 8192;
+    const SIZE_ESTIMATE_OVERHEAD: usize = 8;
     const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
     let allow = |node: &ListpackBuilder, sz: usize| -> bool {
-        let mut overhead = if sz < 254 { 1 } else { 5 };
-        overhead += if sz < 64 {
-            1
-        } else if sz < 16384 {
-            2
-        } else {
-            5
-        };
-        let new_sz = node.bytes() + sz + overhead;
+        let new_sz = node.bytes() + sz + SIZE_ESTIMATE_OVERHEAD;
         if fill < 0 {
             // Redis clamps the fill to -5 (`quicklistSetFill`).
             let offset = ((-fill - 1) as usize).min(OPTIMIZATION_LEVEL.len() - 1);
             return new_sz <= OPTIMIZATION_LEVEL[offset];
         }
-        if new_sz > SIZE_SAFETY_LIMIT {
-            return false;
-        }
-        (node.count() as i64) < fill
+        let count_limit = if fill == 0 { 1 } else { fill as usize };
+        new_sz <= SIZE_SAFETY_LIMIT && node.count() < count_limit
     };
     let mut nodes = Vec::new();
     let mut cur: Option<ListpackBuilder> = None;
