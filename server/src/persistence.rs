@@ -19,7 +19,6 @@ use crate::state::Server;
 use crate::{log_notice, log_warning};
 
 /// Persistence state shared by SAVE, the loader and INFO.
-#[derive(Default)]
 pub struct PersistState {
     /// Held while a save runs, so two saves never write the same temp file.
     pub save_lock: Mutex<()>,
@@ -31,9 +30,36 @@ pub struct PersistState {
     /// Whether the last save failed, and when it was tried (Unix seconds).
     pub last_save_failed: std::sync::atomic::AtomicBool,
     pub last_save_attempt: AtomicI64,
+    /// A BGSAVE is running (`rdb_bgsave_in_progress`), since when.
+    pub bgsave_in_progress: std::sync::atomic::AtomicBool,
+    pub bgsave_started: Mutex<Option<Instant>>,
+    /// The last BGSAVE failed (`rdb_last_bgsave_status:err`); its duration in seconds.
+    pub last_bgsave_failed: std::sync::atomic::AtomicBool,
+    pub last_bgsave_secs: AtomicI64,
+    /// Unix seconds of the last BGSAVE attempt (the cron retries failures after 5 s).
+    pub last_bgsave_try: AtomicI64,
     /// Function libraries read from the last loaded file, kept raw for the scripting
     /// engine to load (FUNCTION2 records) and written back by the next save.
     pub functions: Mutex<Vec<Vec<u8>>>,
+}
+
+impl Default for PersistState {
+    fn default() -> Self {
+        PersistState {
+            save_lock: Mutex::new(()),
+            saves: AtomicU64::new(0),
+            last_load_keys_loaded: AtomicU64::new(0),
+            last_load_keys_expired: AtomicU64::new(0),
+            last_save_failed: Default::default(),
+            last_save_attempt: AtomicI64::new(0),
+            bgsave_in_progress: Default::default(),
+            bgsave_started: Mutex::new(None),
+            last_bgsave_failed: Default::default(),
+            last_bgsave_secs: AtomicI64::new(-1),
+            last_bgsave_try: AtomicI64::new(0),
+            functions: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 fn other_num(cfg: &Config, name: &str, default: i64) -> i64 {
@@ -77,11 +103,26 @@ pub fn has_save_points(cfg: &Config) -> bool {
 /// flushed and fsynced, renamed over the target, the directory fsynced. The keyspace is
 /// read-locked for the duration, so the file is a point-in-time image.
 pub fn save(server: &Server) -> Result<(), String> {
+    if server.persistence.bgsave_in_progress.load(Ordering::Acquire) {
+        return Err("Background save already in progress".into());
+    }
     let _one_at_a_time = server.persistence.save_lock.lock();
     let cfg = server.config();
     let now = rhodium_storage::clock::now_ms();
     server.persistence.last_save_attempt.store(now / 1000, Ordering::Relaxed);
-    let result = save_to(server, &cfg, &rdb_path(&cfg));
+    let result = save_to(server, &cfg, &rdb_path(&cfg), |w| {
+        let view = server.keyspace.read_all();
+        let dirty_before = server.dirty.load(Ordering::Relaxed);
+        for db in 0..view.databases() {
+            let size = view.dbsize(db);
+            if size == 0 {
+                continue;
+            }
+            w.select_db(db, size, view.volatile_count(db))?;
+            view.try_for_each(db, |e, at| w.key(e.key.as_bytes(), &e.value, at))?;
+        }
+        Ok(dirty_before)
+    });
     match &result {
         Ok(dirty_before) => {
             log_notice!("DB saved on disk");
@@ -98,8 +139,11 @@ pub fn save(server: &Server) -> Result<(), String> {
     result.map(|_| ())
 }
 
-/// Saves to `target`; returns the dirty counter as it was when the image was taken.
-fn save_to(server: &Server, cfg: &Config, target: &std::path::Path) -> Result<u64, String> {
+type FileWriter = rdb::Writer<BufWriter<File>>;
+
+/// Saves to `target`, `body` writing the databases; returns the dirty counter as it was
+/// when the image was taken (as `body` reports it).
+fn save_to(server: &Server, cfg: &Config, target: &std::path::Path, body: impl FnOnce(&mut FileWriter) -> std::io::Result<u64>) -> Result<u64, String> {
     let tmp = PathBuf::from(format!("temp-{}.rdb", std::process::id()));
     let cwd = || std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_else(|_| "unknown".into());
     let file = File::create(&tmp).map_err(|e| format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", tmp.display(), cwd(), e))?;
@@ -110,17 +154,7 @@ fn save_to(server: &Server, cfg: &Config, target: &std::path::Path) -> Result<u6
         for code in server.persistence.functions.lock().iter() {
             w.function(code)?;
         }
-        let view = server.keyspace.read_all();
-        let dirty_before = server.dirty.load(Ordering::Relaxed);
-        for db in 0..view.databases() {
-            let size = view.dbsize(db);
-            if size == 0 {
-                continue;
-            }
-            w.select_db(db, size, view.volatile_count(db))?;
-            view.try_for_each(db, |e, at| w.key(e.key.as_bytes(), &e.value, at))?;
-        }
-        drop(view);
+        let dirty_before = body(&mut w)?;
         let buf = w.finish(other_yes(cfg, "rdbchecksum", true))?;
         let file = buf.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
@@ -224,6 +258,106 @@ pub fn load_at_startup(server: &Server) -> Result<(), ()> {
 
 /// The save at shutdown (SHUTDOWN [SAVE], SIGTERM), as Redis's `prepareForShutdown`.
 pub fn save_for_shutdown(server: &Server) -> Result<(), ()> {
+    // A background save in progress finishes first (Redis kills its child instead; here
+    // the thread cannot be killed, and its file is as good as a new one).
+    let deadline = Instant::now() + std::time::Duration::from_secs(600);
+    while server.persistence.bgsave_in_progress.load(Ordering::Acquire) && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     log_notice!("Saving the final RDB snapshot before exiting.");
     save(server).map_err(|_| log_warning!("Error trying to save the DB, can't exit."))
+}
+
+/// BGSAVE: starts a point-in-time snapshot and writes it from a background thread while
+/// commands keep running (see `rhodium_storage::snapshot`). Errors are Redis's replies.
+pub fn bgsave(server: &Server) -> Result<(), String> {
+    let st = &server.persistence;
+    if st.bgsave_in_progress.swap(true, Ordering::AcqRel) {
+        return Err("Background save already in progress".into());
+    }
+    let Some(me) = server.arc() else {
+        st.bgsave_in_progress.store(false, Ordering::Release);
+        return Err("server is shutting down".into());
+    };
+    let now = rhodium_storage::clock::now_ms();
+    st.last_bgsave_try.store(now / 1000, Ordering::Relaxed);
+    *st.bgsave_started.lock() = Some(Instant::now());
+    let cfg = server.config();
+    let Some(snap) = server.keyspace.start_snapshot(write_options(&cfg), || server.dirty.load(Ordering::Relaxed)) else {
+        st.bgsave_in_progress.store(false, Ordering::Release);
+        return Err("Background save already in progress".into());
+    };
+    drop(cfg);
+    log_notice!("Background saving started");
+    let spawned = std::thread::Builder::new().name("rhodium-bgsave".into()).spawn(move || {
+        let server = &*me;
+        let started = Instant::now();
+        let result = {
+            let _one_at_a_time = server.persistence.save_lock.lock();
+            let cfg = server.config();
+            save_to(server, &cfg, &rdb_path(&cfg), |w| {
+                for db in 0..snap.databases() {
+                    let (keys, expires) = snap.counts(db);
+                    if keys == 0 {
+                        continue;
+                    }
+                    w.select_db(db, keys, expires)?;
+                    for s in 0..rhodium_storage::keyspace::STRIPES {
+                        w.raw_records(&server.keyspace.snapshot_stripe(&snap, db, s))?;
+                    }
+                }
+                Ok(snap.dirty_at_start)
+            })
+        };
+        server.keyspace.end_snapshot();
+        let st = &server.persistence;
+        st.last_bgsave_secs.store(started.elapsed().as_secs() as i64, Ordering::Relaxed);
+        match result {
+            Ok(dirty_before) => {
+                log_notice!("DB saved on disk");
+                server.dirty.fetch_sub(dirty_before.min(server.dirty.load(Ordering::Relaxed)), Ordering::Relaxed);
+                server.lastsave_secs.store(now / 1000, Ordering::Relaxed);
+                st.saves.fetch_add(1, Ordering::Relaxed);
+                st.last_bgsave_failed.store(false, Ordering::Relaxed);
+                log_notice!("Background saving terminated with success");
+            }
+            Err(e) => {
+                log_warning!("{}", e);
+                st.last_bgsave_failed.store(true, Ordering::Relaxed);
+                log_warning!("Background saving error");
+            }
+        }
+        *st.bgsave_started.lock() = None;
+        st.bgsave_in_progress.store(false, Ordering::Release);
+    });
+    if let Err(e) = spawned {
+        server.keyspace.end_snapshot();
+        st.bgsave_in_progress.store(false, Ordering::Release);
+        return Err(format!("Can't save in background: {e}"));
+    }
+    Ok(())
+}
+
+/// The cron's save points (Redis's `serverCron`): BGSAVE when some `save <seconds>
+/// <changes>` pair is met, retrying a failed one only after 5 seconds.
+pub fn cron_save_points(server: &Server) {
+    let st = &server.persistence;
+    if st.bgsave_in_progress.load(Ordering::Acquire) {
+        return;
+    }
+    let cfg = server.config();
+    let nums: Vec<i64> = cfg.save.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+    let now = rhodium_storage::clock::now_ms() / 1000;
+    let dirty = server.dirty.load(Ordering::Relaxed) as i64;
+    let lastsave = server.lastsave_secs.load(Ordering::Relaxed);
+    let retry_ok = now - st.last_bgsave_try.load(Ordering::Relaxed) > 5 || !st.last_bgsave_failed.load(Ordering::Relaxed);
+    for pair in nums.chunks_exact(2) {
+        let (seconds, changes) = (pair[0], pair[1]);
+        if dirty >= changes && now - lastsave > seconds && retry_ok {
+            log_notice!("{} changes in {} seconds. Saving...", changes, seconds);
+            drop(cfg);
+            let _ = bgsave(server);
+            return;
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod glob;
 pub mod keyspace;
 pub mod rdb;
+pub mod snapshot;
 pub mod types;
 pub mod value;
 

@@ -371,3 +371,49 @@ fn config_directives() {
     save(&s);
     wait_until(Duration::from_secs(5), "x.rdb", || sub.join("x.rdb").exists());
 }
+
+/// BGSAVE writes a point-in-time image while writes continue: the file holds the dataset
+/// as it was when BGSAVE replied, whatever was written afterwards.
+#[test]
+fn bgsave_is_point_in_time_under_writes() {
+    let s = TestServer::start(&[]);
+    run_script(&s, DATASET);
+    add_large(&s);
+    let mut c = s.raw();
+    let before = fingerprint(&s);
+    c.cmd(&["SELECT", "0"]).unwrap();
+    assert_eq!(c.cmd(&["BGSAVE"]).unwrap(), Reply::Simple("Background saving started".into()));
+    // Writes during the save change every kind of key, delete some and flush a database.
+    for i in 0..300 {
+        c.cmd(&["SET", &format!("new{i}"), "x"]).unwrap();
+        c.cmd(&["RPUSH", "biglist", "more"]).unwrap();
+        c.cmd(&["HSET", "bighash", &format!("field-{i}"), "changed"]).unwrap();
+    }
+    c.cmd(&["DEL", "int", "smallzset"]).unwrap();
+    c.cmd(&["SELECT", "2"]).unwrap();
+    c.cmd(&["FLUSHDB"]).unwrap();
+    wait_until(Duration::from_secs(30), "bgsave to finish", || c.cmd(&["INFO", "persistence"]).unwrap().as_str().contains("rdb_bgsave_in_progress:0"));
+    let info = c.cmd(&["INFO", "persistence"]).unwrap().as_str();
+    assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
+    assert!(s.log().contains("Background saving terminated with success"));
+    let (again, _d) = start_on(Flavor::Rhodium, &s.dir.path().join("dump.rdb"), &[]);
+    assert_eq!(fingerprint(&again), before);
+    if redis_available() {
+        let (redis, _d2) = start_on(Flavor::Redis, &s.dir.path().join("dump.rdb"), &[]);
+        assert_eq!(fingerprint(&redis), before);
+    }
+}
+
+#[test]
+fn bgsave_errors_match_redis() {
+    rhodium_it::diff::check("BGSAVE now\nBGSAVE SCHEDULE extra\n");
+}
+
+/// A save point that is met triggers a background save from the cron.
+#[test]
+fn save_points_trigger_a_background_save() {
+    let s = TestServer::start(&["--save", "1", "1"]);
+    run_script(&s, "SET k v");
+    wait_until(Duration::from_secs(10), "a save-point BGSAVE", || s.dir.path().join("dump.rdb").exists() && s.log().contains("Background saving terminated with success"));
+    assert!(s.log().contains("1 changes in 1 seconds. Saving..."), "{}", s.log());
+}

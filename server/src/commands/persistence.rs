@@ -1,4 +1,4 @@
-//! Persistence commands: SAVE, LASTSAVE, and DEBUG RELOAD's work (Redis's `rdb.c`
+//! Persistence commands: SAVE, BGSAVE, LASTSAVE, and DEBUG RELOAD's work (Redis's `rdb.c`
 //! `saveCommand`, `lastsaveCommand`, debug.c `reload`). The file handling is in
 //! `crate::persistence`.
 
@@ -16,6 +16,7 @@ pub fn specs() -> &'static [CommandSpec] {
     const S: CommandSpec = CommandSpec { group: Group::Server, ..CommandSpec::DEFAULT };
     static SPECS: &[CommandSpec] = &[
         CommandSpec { name: "save", arity: 1, flags: f::ADMIN | f::NOSCRIPT | f::NO_ASYNC_LOADING | f::NO_MULTI, handler: Some(save), ..S },
+        CommandSpec { name: "bgsave", arity: -1, flags: f::ADMIN | f::NOSCRIPT | f::NO_ASYNC_LOADING, handler: Some(bgsave), ..S },
         CommandSpec { name: "lastsave", arity: 1, flags: f::LOADING | f::STALE | f::FAST, acl: acl::ADMIN | acl::DANGEROUS, tips: &["nondeterministic_output"], handler: Some(lastsave), ..S },
     ];
     SPECS
@@ -24,12 +25,30 @@ pub fn specs() -> &'static [CommandSpec] {
 /// SAVE: writes the dataset synchronously; `-ERR` when the save failed (the reason is in
 /// the log, as in Redis).
 fn save(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
+    if ctx.server.persistence.bgsave_in_progress.load(Ordering::Acquire) {
+        return Err(CommandError::err("Background save already in progress"));
+    }
     match persistence::save(ctx.server) {
         Ok(()) => {
             out.ok();
             Ok(())
         }
         Err(_) => Err(CommandError::raw("ERR")),
+    }
+}
+
+/// BGSAVE [SCHEDULE]: a forkless point-in-time save in the background.
+fn bgsave(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
+    let argv = args.argv();
+    if argv.len() > 2 || (argv.len() == 2 && !argv[1].eq_ignore_ascii_case(b"SCHEDULE")) {
+        return Err(CommandError::Arg(rhodium_protocol::ArgError::Syntax));
+    }
+    match persistence::bgsave(ctx.server) {
+        Ok(()) => {
+            out.simple("Background saving started");
+            Ok(())
+        }
+        Err(e) => Err(CommandError::err(e)),
     }
 }
 

@@ -130,13 +130,13 @@ impl<W: Write> Writer<W> {
 
     /// One key: its absolute expiry if any, then type, key and value.
     pub fn key(&mut self, key: &[u8], value: &Value, expire_ms: Option<i64>) -> io::Result<()> {
-        if let Some(at) = expire_ms {
-            self.buf.push(opcodes::EXPIRETIME_MS);
-            self.buf.extend_from_slice(&at.to_le_bytes());
-        }
-        self.buf.push(value_type_byte(value));
-        write_string(&mut self.buf, key, self.opts.compress);
-        write_value_body(&mut self.buf, value, &self.opts);
+        write_key(&mut self.buf, key, value, expire_ms, &self.opts);
+        self.maybe_flush()
+    }
+
+    /// Key records serialised earlier with [`write_key`] (a snapshot's stripe).
+    pub fn raw_records(&mut self, records: &[u8]) -> io::Result<()> {
+        self.buf.extend_from_slice(records);
         self.maybe_flush()
     }
 
@@ -150,6 +150,17 @@ impl<W: Write> Writer<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// One key record (expiry opcode if any, type, key, value) appended to `out`.
+pub fn write_key(out: &mut Vec<u8>, key: &[u8], value: &Value, expire_ms: Option<i64>, opts: &WriteOptions) {
+    if let Some(at) = expire_ms {
+        out.push(opcodes::EXPIRETIME_MS);
+        out.extend_from_slice(&at.to_le_bytes());
+    }
+    out.push(value_type_byte(value));
+    write_string(out, key, opts.compress);
+    write_value_body(out, value, opts);
 }
 
 /// A DUMP payload (Redis's `createDumpPayload`): type byte, value, the RDB version as two

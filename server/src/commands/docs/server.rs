@@ -64,6 +64,17 @@ pub const DOCS: &[(&str, Doc)] = &[
         complexity: "O(1)",
         ..Doc::DEFAULT
     }),
+    ("bgsave", Doc {
+        summary: "Asynchronously save the dataset to disk",
+        complexity: "O(1)",
+        history: &[
+            ("3.2.2", "Added the `SCHEDULE` option."),
+        ],
+        args: &[
+            pure_token("schedule", "SCHEDULE").since("3.2.2").opt(),
+        ],
+        ..Doc::DEFAULT
+    }),
     ("save", Doc {
         summary: "Synchronously save the dataset to disk",
         complexity: "O(N) where N is the total number of keys in all databases",
