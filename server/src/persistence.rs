@@ -240,24 +240,25 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
     Ok(Some(LoadReport { keys_loaded: loaded, keys_expired: expired, seconds: start.elapsed().as_secs_f64() }))
 }
 
-/// Startup: loads the RDB if present and logs as Redis does; an unreadable file is fatal
-/// (the caller exits non-zero).
-pub fn load_at_startup(server: &Server) -> Result<(), ()> {
+/// Startup: loads the RDB if present and logs as Redis does; false when the file could
+/// not be loaded, which is fatal (the caller exits non-zero).
+pub fn load_at_startup(server: &Server) -> bool {
     match load(server, false) {
         Ok(Some(r)) => {
             log_notice!("DB loaded from disk: {:.3} seconds", r.seconds);
-            Ok(())
+            true
         }
-        Ok(None) => Ok(()),
+        Ok(None) => true,
         Err(e) => {
             log_warning!("Fatal error loading the DB: {}. Exiting.", e);
-            Err(())
+            false
         }
     }
 }
 
-/// The save at shutdown (SHUTDOWN [SAVE], SIGTERM), as Redis's `prepareForShutdown`.
-pub fn save_for_shutdown(server: &Server) -> Result<(), ()> {
+/// The save at shutdown (SHUTDOWN [SAVE], SIGTERM), as Redis's `prepareForShutdown`;
+/// false when it failed.
+pub fn save_for_shutdown(server: &Server) -> bool {
     // A background save in progress finishes first (Redis kills its child instead; here
     // the thread cannot be killed, and its file is as good as a new one).
     let deadline = Instant::now() + std::time::Duration::from_secs(600);
@@ -265,7 +266,11 @@ pub fn save_for_shutdown(server: &Server) -> Result<(), ()> {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     log_notice!("Saving the final RDB snapshot before exiting.");
-    save(server).map_err(|_| log_warning!("Error trying to save the DB, can't exit."))
+    let ok = save(server).is_ok();
+    if !ok {
+        log_warning!("Error trying to save the DB, can't exit.");
+    }
+    ok
 }
 
 /// BGSAVE: starts a point-in-time snapshot and writes it from a background thread while

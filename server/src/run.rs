@@ -69,7 +69,7 @@ async fn serve(config: Config) -> anyhow::Result<i32> {
         }
     }
     log_warning!("Server initialized");
-    if crate::persistence::load_at_startup(&server).is_err() {
+    if !crate::persistence::load_at_startup(&server) {
         return Ok(1);
     }
     listener::serve_tcp(&server, tcp);
@@ -113,7 +113,7 @@ async fn wait_for_shutdown(server: &Arc<Server>) -> ShutdownKind {
 fn finish_shutdown(server: &Server, kind: ShutdownKind, pidfile: &str) -> i32 {
     let cfg = server.config();
     let save = kind == ShutdownKind::Save || (kind == ShutdownKind::Default && crate::persistence::has_save_points(&cfg));
-    let code = if save && crate::persistence::save_for_shutdown(server).is_err() { 1 } else { 0 };
+    let code = if save && !crate::persistence::save_for_shutdown(server) { 1 } else { 0 };
     if !cfg.unixsocket.is_empty() {
         let _ = std::fs::remove_file(&cfg.unixsocket);
     }

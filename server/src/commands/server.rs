@@ -61,7 +61,7 @@ fn shutdown(ctx: &mut ExecCtx, args: &mut Args, _out: &mut ReplyWriter) -> CmdRe
     let cfg = ctx.server.config();
     let save = kind == ShutdownKind::Save || (kind == ShutdownKind::Default && crate::persistence::has_save_points(&cfg));
     drop(cfg);
-    if save && crate::persistence::save_for_shutdown(ctx.server).is_err() {
+    if save && !crate::persistence::save_for_shutdown(ctx.server) {
         return Err(CommandError::err("Errors trying to SHUTDOWN. Check logs."));
     }
     ctx.server.request_shutdown(if save { ShutdownKind::NoSave } else { kind });

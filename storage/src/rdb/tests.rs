@@ -89,7 +89,9 @@ fn write_file(keys: &[(usize, Vec<u8>, Value, Option<i64>)], opts: WriteOptions,
     w.finish(checksum).unwrap()
 }
 
-fn read_all(data: &[u8]) -> Result<(Vec<(usize, Vec<u8>, Value, Option<i64>)>, LoadSummary), RdbError> {
+type Keys = Vec<(usize, Vec<u8>, Value, Option<i64>)>;
+
+fn read_all(data: &[u8]) -> Result<(Keys, LoadSummary), RdbError> {
     let mut keys = Vec::new();
     let s = load(data, &LoadLimits::default(), |k| {
         keys.push((k.db, k.key, k.value, k.expire_ms));
@@ -282,8 +284,7 @@ proptest! {
         if truncate {
             file.truncate(cut.index(file.len()));
         }
-        let mut limits = LoadLimits::default();
-        limits.verify_checksum = false;
+        let limits = LoadLimits { verify_checksum: false, ..LoadLimits::default() };
         if let Err(e) = load(&file, &limits, |_| Ok(())) {
             prop_assert!(e.offset as usize <= file.len());
         }

@@ -2,8 +2,11 @@
 //! key/value pairs, each length 1 byte (or 254 and 4 bytes), a value's free-space byte and
 //! that many unused bytes after it, and a 0xFF terminator.
 
+/// A field and its value.
+pub type Pair<'a> = (&'a [u8], &'a [u8]);
+
 /// Decodes a zipmap into its field/value pairs.
-pub fn decode(zm: &[u8]) -> Result<Vec<(&[u8], &[u8])>, String> {
+pub fn decode(zm: &[u8]) -> Result<Vec<Pair<'_>>, String> {
     let err = |m: &str| Err(m.to_string());
     if zm.len() < 2 {
         return err("zipmap too short");
