@@ -124,3 +124,49 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResu
     out.ok();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use rhodium_protocol::{ReplyWriter, Resp};
+
+    use crate::dispatch::execute;
+    use crate::testkit::Harness;
+
+    fn exec(h: &mut Harness, argv: &[&[u8]]) -> Vec<u8> {
+        let mut out = ReplyWriter::new(Resp::V2);
+        execute(&h.server, &mut h.client, argv.iter().map(|a| Bytes::copy_from_slice(a)).collect(), &mut out);
+        out.as_bytes().to_vec()
+    }
+
+    /// The payload inside a bulk reply.
+    fn bulk(reply: &[u8]) -> Vec<u8> {
+        let nl = reply.iter().position(|&b| b == b'\n').unwrap();
+        reply[nl + 1..reply.len() - 2].to_vec()
+    }
+
+    #[test]
+    fn restore_propagates_an_absolute_ttl_and_del_for_a_past_one() {
+        let mut h = Harness::new();
+        h.run("SET k hello");
+        let p = bulk(&exec(&mut h, &[b"DUMP", b"k"]));
+        h.take();
+        assert_eq!(exec(&mut h, &[b"RESTORE", b"r", b"100000", &p]), b"+OK\r\n");
+        let (_, at) = h.value("r").unwrap();
+        let at = at.unwrap();
+        let prop = h.take();
+        assert_eq!(prop.len(), 1);
+        let expected_head = format!("RESTORE r {at} ");
+        assert!(prop[0].1.starts_with(&expected_head) && prop[0].1.ends_with(" ABSTTL"), "{prop:?}");
+        assert_eq!(exec(&mut h, &[b"RESTORE", b"r", b"0", &p, b"REPLACE"]), b"+OK\r\n");
+        assert!(h.take()[0].1.ends_with(" REPLACE"));
+        assert!(h.value("r").unwrap().1.is_none());
+        // A TTL already in the past deletes the replaced key and propagates only a DEL.
+        assert_eq!(exec(&mut h, &[b"RESTORE", b"r", b"1", &p, b"ABSTTL", b"REPLACE"]), b"+OK\r\n");
+        assert_eq!(h.take(), vec![(0, "DEL r".to_string())]);
+        assert!(h.value("r").is_none());
+        // Errors propagate nothing.
+        assert!(exec(&mut h, &[b"RESTORE", b"k", b"0", &p]).starts_with(b"-BUSYKEY"));
+        assert!(h.take().is_empty());
+    }
+}
