@@ -213,7 +213,20 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
             return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(&k.key), k.db));
         }
         let expiry = k.expire_ms.map_or(SetExpiry::Clear, SetExpiry::At);
-        l.set(k.db, &k.key, k.value, expiry).map_err(|e| e.to_string())
+        l.set(k.db, &k.key, k.value, expiry).map_err(|e| e.to_string())?;
+        // An idle time saved under an LRU policy becomes the key's access clock again
+        // (Redis's objectSetLRUOrLFU).
+        if let Some(idle) = k.idle_secs {
+            let clock = i64::from(rhodium_storage::clock::lru_clock(now));
+            let mut abs = clock - i64::try_from(idle).unwrap_or(i64::MAX).min(clock + 1);
+            if abs < 0 {
+                abs = (clock + i64::from(rhodium_storage::clock::LRU_CLOCK_MAX / 2)) % i64::from(rhodium_storage::clock::LRU_CLOCK_MAX);
+            }
+            if let Ok(Some(e)) = l.get_entry(k.db, &k.key, false) {
+                e.touch(abs as u32);
+            }
+        }
+        Ok(())
     })
     .map_err(|e| e.in_file(&name))?;
     if let Some(v) = summary.aux_value(b"redis-ver") {

@@ -447,3 +447,34 @@ fn bgsave_of_a_large_dataset_under_concurrent_writes() {
         assert!(r == Reply::Error("ERR Background save already in progress".into()) || r == Reply::Simple("OK".into()), "{r:?}");
     }
 }
+
+#[test]
+fn debug_reload_options_match_redis() {
+    rhodium_it::diff::check(
+        "SET k v\nDEBUG RELOAD BOGUS\nDEBUG RELOAD NOSAVE\nDEBUG RELOAD\nGET k\nSET k2 v2\nDEBUG RELOAD NOSAVE\nGET k2\nSET k3 v3\nDEBUG RELOAD NOSAVE NOFLUSH MERGE\nGET k3\nDBSIZE\n",
+    );
+}
+
+/// Keys saved by redis-server under an LRU policy carry their idle time, which Rhodium
+/// restores (OBJECT IDLETIME).
+#[test]
+fn idle_times_in_a_file_are_restored() {
+    if !redis_available() {
+        return;
+    }
+    let redis = TestServer::start_redis(&["--maxmemory-policy", "allkeys-lru"]);
+    let mut c = redis.raw();
+    c.cmd(&["SET", "k", "v"]).unwrap();
+    c.cmd(&["DEBUG", "OBJECT", "k"]).unwrap();
+    let p = match c.cmd(&["DUMP", "k"]).unwrap() {
+        Reply::Bulk(Some(p)) => p,
+        r => panic!("{r:?}"),
+    };
+    c.cmd(&[b"RESTORE".as_slice(), b"old", b"0", &p, b"IDLETIME", b"5000"]).unwrap();
+    save(&redis);
+    let (ours, _d) = start_on(Flavor::Rhodium, &redis.dir.path().join("dump.rdb"), &[]);
+    match ours.raw().cmd(&["OBJECT", "IDLETIME", "old"]).unwrap() {
+        Reply::Int(n) => assert!((5000..5100).contains(&n), "{n}"),
+        r => panic!("{r:?}"),
+    }
+}

@@ -79,14 +79,15 @@ pub fn debug_reload(ctx: &mut ExecCtx, opts: &[Bytes], out: &mut ReplyWriter) ->
         ctx.server.keyspace.flush_all_then(|_| ());
     }
     match persistence::load(ctx.server, merge) {
-        Ok(_) => {
+        Ok(None) => Err(CommandError::err("Error trying to load the RDB dump")),
+        Ok(Some(_)) => {
             crate::log_notice!("DB reloaded by DEBUG RELOAD");
             out.ok();
             Ok(())
         }
         Err(e) => {
             crate::log_warning!("Error loading the RDB for DEBUG RELOAD: {}", e);
-            Err(CommandError::err("Error trying to load the RDB dump, check server logs."))
+            Err(CommandError::err("Error trying to load the RDB dump"))
         }
     }
 }
