@@ -478,3 +478,22 @@ fn idle_times_in_a_file_are_restored() {
         r => panic!("{r:?}"),
     }
 }
+
+/// A function library in a Redis file is kept (raw, for the scripting engine) and written
+/// back by Rhodium's next save, so redis-server finds it again.
+#[test]
+fn function_libraries_survive_a_round_trip() {
+    if !redis_available() {
+        return;
+    }
+    let redis = TestServer::start_redis(&[]);
+    let code = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return 42 end)";
+    assert_eq!(redis.raw().cmd(&["FUNCTION", "LOAD", code]).unwrap(), Reply::Bulk(Some(b"mylib".to_vec())));
+    run_script(&redis, "SET k v");
+    save(&redis);
+    let (ours, ours_dir) = start_on(Flavor::Rhodium, &redis.dir.path().join("dump.rdb"), &[]);
+    save(&ours);
+    let (back, _d2) = start_on(Flavor::Redis, &ours_dir.path().join("dump.rdb"), &[]);
+    assert_eq!(back.raw().cmd(&["FCALL", "myfunc", "0"]).unwrap(), Reply::Int(42));
+    assert_eq!(back.raw().cmd(&["GET", "k"]).unwrap(), Reply::Bulk(Some(b"v".to_vec())));
+}
