@@ -12,6 +12,7 @@ pub mod log;
 pub mod net;
 pub mod notify;
 pub mod pubsub;
+pub mod persistence;
 pub mod run;
 pub mod state;
 #[cfg(test)]

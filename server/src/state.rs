@@ -79,6 +79,8 @@ pub struct Server {
     pub replid: Mutex<String>,
     /// Unix seconds of the last successful save (LASTSAVE, rdb_last_save_time).
     pub lastsave_secs: AtomicI64,
+    /// RDB persistence: save lock, counters, loaded function libraries.
+    pub persistence: crate::persistence::PersistState,
     /// The accept loops of the TCP listeners, replaced when CONFIG SET changes port/bind.
     pub tcp_accept_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// A handle to this server, for code that holds only `&Server` but must spawn tasks.
@@ -124,6 +126,7 @@ impl Server {
         Arc::new_cyclic(|me| Server {
             me: me.clone(),
             tcp_accept_tasks: Mutex::new(Vec::new()),
+            persistence: crate::persistence::PersistState::default(),
             keyspace: Keyspace::new(config.databases),
             table: CommandTable::build(),
             clients: ClientRegistry::default(),

@@ -32,6 +32,8 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::sort::specs,
     super::pubsub::specs,
     super::stream::specs,
+    super::dump::specs,
+    super::persistence::specs,
 ];
 
 /// Per-command counters (INFO commandstats).
