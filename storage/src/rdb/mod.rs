@@ -12,6 +12,7 @@ pub mod intset;
 pub mod listpack;
 pub mod lzf;
 pub mod read;
+pub mod stream;
 pub mod write;
 pub mod ziplist;
 pub mod zipmap;

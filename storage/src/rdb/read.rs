@@ -12,10 +12,12 @@ use std::borrow::Cow;
 
 use super::error::{RdbError, RdbErrorKind};
 use super::listpack::LpEntry;
+use super::stream::{build_group, decode_node, id_from_be};
 use super::{crc64::crc64, intset, listpack, lzf, opcodes, types, ziplist, zipmap, QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN, RDB_VERSION};
 use crate::types::hash::{Hash, Limits as HashLimits};
 use crate::types::list::{End, List};
 use crate::types::set::{HashMembers, SetValue};
+use crate::types::stream::{LoadNodeError, Stream, StreamId};
 use crate::types::zset::ZSet;
 use crate::value::Value;
 
@@ -492,15 +494,112 @@ fn read_value(r: &mut Reader<'_>, t: u8, type_at: usize, limits: &LoadLimits) ->
             }
             zset_value(z)
         }
-        types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => {
-            return Err(RdbError::new(RdbErrorKind::Unsupported, type_at, "stream type not yet supported"));
-        }
+        types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => Some(Value::Stream(Box::new(read_stream(r, t == types::STREAM_LISTPACKS_2)?))),
         types::MODULE | types::MODULE_2 => {
             return Err(RdbError::new(RdbErrorKind::Unsupported, type_at, "module value types are not supported"));
         }
         _ => return Err(r.corrupt(type_at, format!("Unknown RDB encoding type {t}"))),
     };
     Ok(value)
+}
+
+/// A stream (types 15 and 19; `v2` has the first ID, the maximum deleted ID, the
+/// entries-added counter and the groups' read counters).
+fn read_stream(r: &mut Reader<'_>, v2: bool) -> Result<Stream> {
+    let mut s = Stream::new();
+    let nodes = r.count()?;
+    for _ in 0..nodes {
+        let at = r.pos;
+        let key = r.string()?;
+        let master = id_from_be(&key).ok_or_else(|| r.corrupt(at, "Stream node key entry is not the size of a stream ID"))?;
+        let lp_at = r.pos;
+        let blob = r.string()?;
+        let mut owned = Vec::new();
+        let node = decode_node(master, &blob, &mut owned).map_err(|m| r.corrupt(lp_at, m))?;
+        s.load_node(&node).map_err(|e| {
+            r.corrupt(
+                at,
+                match e {
+                    LoadNodeError::Empty => "Empty listpack inside stream",
+                    LoadNodeError::Order => "Stream node entries out of order",
+                    LoadNodeError::Fields => "Stream listpack integrity check failed: bad fields",
+                },
+            )
+        })?;
+    }
+    let at = r.pos;
+    let length = r.len()?;
+    if length != s.len() {
+        return Err(r.corrupt(at, "Stream length inconsistent with rax entries"));
+    }
+    let at = r.pos;
+    s.last_id = read_id(r)?;
+    if s.last_id_with_tombstones().is_some_and(|last| last > s.last_id) {
+        return Err(r.corrupt(at, "Stream last ID lower than an entry ID"));
+    }
+    if v2 {
+        s.first_id = read_id(r)?;
+        s.max_deleted_id = read_id(r)?;
+        s.entries_added = r.len()?;
+    } else {
+        // Redis 7.0 derives what older files lack.
+        let first = s.range(StreamId::MIN, StreamId::MAX, false).next().map_or(StreamId::MIN, |e| e.id());
+        s.first_id = first;
+        s.entries_added = s.len();
+    }
+    let groups = r.count()?;
+    for _ in 0..groups {
+        let at = r.pos;
+        let name = r.string()?.into_owned();
+        let last_id = read_id(r)?;
+        let entries_read = if v2 {
+            Some(r.len()?).filter(|&n| n != u64::MAX)
+        } else {
+            s.estimate_distance(last_id)
+        };
+        let n = r.count()?;
+        let mut pel = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            let id = raw_id(r)?;
+            let time = i64::from_le_bytes(r.array()?);
+            let count = r.len()?;
+            pel.push((id, time, count));
+        }
+        let n = r.count()?;
+        let mut consumers = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            let cname = r.string()?.into_owned();
+            let seen = i64::from_le_bytes(r.array()?);
+            let k = r.count()?;
+            let mut ids = Vec::with_capacity(k.min(1 << 16));
+            for _ in 0..k {
+                ids.push(raw_id(r)?);
+            }
+            consumers.push((cname, seen, ids));
+        }
+        let g = build_group(last_id, entries_read, pel, consumers).map_err(|m| r.corrupt(at, m))?;
+        if s.group(&name).is_some() {
+            return Err(r.corrupt(at, "Duplicated consumer group name"));
+        }
+        s.create_group(&name, last_id, entries_read);
+        if let Some(slot) = s.group_mut(&name) {
+            *slot = g;
+        }
+    }
+    Ok(s)
+}
+
+fn read_id(r: &mut Reader<'_>) -> Result<StreamId> {
+    let ms = r.len()?;
+    let seq = r.len()?;
+    Ok(StreamId::new(ms, seq))
+}
+
+/// A 16-byte big-endian ID written raw (the PEL entries).
+fn raw_id(r: &mut Reader<'_>) -> Result<StreamId> {
+    let ms: [u8; 8] = r.array()?;
+    let seq: [u8; 8] = r.array()?;
+    Ok(StreamId::new(u64::from_be_bytes(ms), u64::from_be_bytes(seq)))
 }
 
 fn decode_blob(ziplist: bool, blob: &[u8]) -> std::result::Result<Vec<LpEntry<'_>>, String> {

@@ -198,6 +198,7 @@ pub fn value_type_byte(value: &Value) -> u8 {
                 types::ZSET_2
             }
         }
+        Value::Stream(_) => types::STREAM_LISTPACKS_2,
     }
 }
 
@@ -260,6 +261,7 @@ pub fn write_value_body(out: &mut Vec<u8>, value: &Value, opts: &WriteOptions) {
                 }
             }
         }
+        Value::Stream(s) => super::stream::write_stream(out, s, compress),
     }
 }
 
