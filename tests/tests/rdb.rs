@@ -27,6 +27,19 @@ SADD intset 1 2 3 -5 70000 4000000000
 SADD strset a b c 1
 HSET smallhash f1 v1 f2 2 f3 "a value"
 ZADD smallzset 1 a 2.5 b -3 c inf d -inf e 0 f
+XADD st 1-1 a 1 b 2
+XADD st 1-2 a 3 b 4
+XADD st 2-0 c 5
+XADD st 3-0 a 6 b 7
+XADD st 3-1 a "a value longer than twenty bytes" b 9
+XDEL st 1-2
+XGROUP CREATE st g1 0
+XGROUP CREATE st 42 $ ENTRIESREAD 3
+XREADGROUP GROUP g1 alice COUNT 2 STREAMS st >
+XREADGROUP GROUP g1 bob COUNT 1 STREAMS st >
+XGROUP CREATECONSUMER st g1 idle
+XADD emptied MAXLEN 0 5-5 f v
+XGROUP CREATE made grp $ MKSTREAM
 SELECT 2
 SET other "in db 2"
 HSET h2 a 1
@@ -73,6 +86,25 @@ fn add_large(s: &TestServer) {
     }
     let big = "x".repeat(20000);
     push(&[b"RPUSH", b"biglist", big.as_bytes()]);
+    // A stream of several nodes, with tombstones from XDEL and an exact trim, entries
+    // whose fields differ from their node's master entry, and a group with a PEL.
+    for i in 1..=260u64 {
+        let (ms, seq) = ((1000 + i / 4).to_string(), (i % 4).to_string());
+        let id = format!("{ms}-{seq}");
+        let v = format!("value number {i} of the big stream");
+        let n = (i * 37).to_string();
+        if i % 7 == 0 {
+            push(&[b"XADD", b"bigstream", id.as_bytes(), b"other", v.as_bytes()]);
+        } else {
+            push(&[b"XADD", b"bigstream", id.as_bytes(), b"field", v.as_bytes(), b"n", n.as_bytes()]);
+        }
+    }
+    push(&[b"XDEL", b"bigstream", b"1010-2", b"1020-0", b"1030-1", b"1040-3"]);
+    push(&[b"XTRIM", b"bigstream", b"MAXLEN", b"230"]);
+    push(&[b"XGROUP", b"CREATE", b"bigstream", b"readers", b"0"]);
+    push(&[b"XREADGROUP", b"GROUP", b"readers", b"r1", b"COUNT", b"20", b"STREAMS", b"bigstream", b">"]);
+    push(&[b"XREADGROUP", b"GROUP", b"readers", b"r2", b"COUNT", b"5", b"STREAMS", b"bigstream", b">"]);
+    push(&[b"XACK", b"bigstream", b"readers", b"1010-0", b"1010-1"]);
     push(&[b"HSET", b"longvalhash", b"f", "v".repeat(100).as_bytes()]);
     push(&[b"ZADD", b"longzset", b"1", "m".repeat(100).as_bytes()]);
 }
@@ -101,6 +133,12 @@ fn fingerprint(s: &TestServer) -> Vec<String> {
                 _ => false,
             };
             out.push(format!("{db}/{k}: {d} {e} ttl={ttl}"));
+            if e == "stream" {
+                // Every field of the stream, its groups, PELs (with delivery times) and
+                // consumers (with seen times): both servers read the same times from
+                // the same file, so nothing is masked.
+                out.push(format!("{:?}", c.cmd(&["XINFO", "STREAM", &k, "FULL"]).unwrap()));
+            }
         }
     }
     out
@@ -349,11 +387,26 @@ fn older_versions_load_in_both_servers() {
 }
 
 #[test]
-fn stream_type_is_a_clear_error() {
+fn corrupt_streams_stop_startup_naming_file_and_offset() {
+    // A node key of 15 bytes: the node count is at offset 14, the key at 15.
     let mut body = vec![opcodes::SELECTDB, 0];
-    body.extend(entry(types::STREAM_LISTPACKS_2, b"s", &[0]));
+    let mut value = vec![1];
+    value.extend(s(&[0u8; 15]));
+    body.extend(entry(types::STREAM_LISTPACKS_2, b"s", &value));
     let (ok, log) = start_expecting_failure(&old_file(10, &body));
-    assert!(!ok && log.contains("stream type not yet supported (file dump.rdb, offset 11)"), "{log}");
+    assert!(!ok && log.contains("Stream node key entry is not the size of a stream ID (file dump.rdb, offset 15)"), "{log}");
+    // A consumer PEL entry missing from the group PEL, in a file Rhodium wrote.
+    let ours = TestServer::start(&[]);
+    run_script(&ours, "XADD st 1-1 a 1\nXGROUP CREATE st g 0\nXREADGROUP GROUP g c STREAMS st >");
+    save(&ours);
+    let mut file = std::fs::read(ours.dir.path().join("dump.rdb")).unwrap();
+    // The last raw ID in the file is the consumer's PEL entry (1-1): make it 1-2.
+    let pos = file.windows(16).rposition(|w| w == [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]).unwrap();
+    file[pos + 15] = 2;
+    let n = file.len();
+    file[n - 8..].copy_from_slice(&[0; 8]);
+    let (ok, log) = start_expecting_failure(&file);
+    assert!(!ok && log.contains("Consumer entry not found in group global PEL (file dump.rdb, offset "), "{log}");
 }
 
 #[test]
