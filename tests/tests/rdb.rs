@@ -550,3 +550,63 @@ fn function_libraries_survive_a_round_trip() {
     assert_eq!(back.raw().cmd(&["FCALL", "myfunc", "0"]).unwrap(), Reply::Int(42));
     assert_eq!(back.raw().cmd(&["GET", "k"]).unwrap(), Reply::Bulk(Some(b"v".to_vec())));
 }
+
+/// A Redis 5/6 stream (type 15: no first ID, maximum deleted ID, entries-added counter
+/// or group read counters) loads in both servers with the same digest and the same
+/// XINFO STREAM FULL, so what Rhodium derives for the missing fields is what Redis does.
+#[test]
+fn redis_6_streams_load_as_in_redis() {
+    use rhodium_storage::rdb::{stream::node_listpack, write::write_len};
+    use rhodium_storage::types::stream::{NodeLimits, Stream, StreamId};
+    let mut st = Stream::new();
+    let limits = NodeLimits { max_bytes: 4096, max_entries: 4 };
+    for i in 1..=10u64 {
+        let v = format!("v{i}");
+        let pairs: [&[u8]; 4] = if i % 3 == 0 { [b"x", v.as_bytes(), b"y", b"1"] } else { [b"a", v.as_bytes(), b"b", b"2"] };
+        st.append(StreamId::new(100 + i, 0), &pairs, limits).unwrap();
+    }
+    st.delete_ids(&[StreamId::new(101, 0), StreamId::new(106, 0)]);
+    let mut v = Vec::new();
+    write_len(&mut v, st.node_count() as u64);
+    for n in st.raw_nodes() {
+        v.extend(s(&n.master.to_be_bytes()));
+        v.extend(s(&node_listpack(&n)));
+    }
+    write_len(&mut v, st.len());
+    write_len(&mut v, st.last_id.ms);
+    write_len(&mut v, st.last_id.seq);
+    // Two groups: one before the tombstones, one after them, with a pending entry.
+    write_len(&mut v, 2);
+    for (name, last) in [(&b"early"[..], 100u64), (&b"late"[..], 108)] {
+        v.extend(s(name));
+        write_len(&mut v, last);
+        write_len(&mut v, 0);
+        if name == b"late" {
+            write_len(&mut v, 1);
+            v.extend_from_slice(&StreamId::new(108, 0).to_be_bytes());
+            v.extend_from_slice(&1_600_000_000_000i64.to_le_bytes());
+            write_len(&mut v, 2);
+            write_len(&mut v, 1);
+            v.extend(s(b"c"));
+            v.extend_from_slice(&1_600_000_000_001i64.to_le_bytes());
+            write_len(&mut v, 1);
+            v.extend_from_slice(&StreamId::new(108, 0).to_be_bytes());
+        } else {
+            write_len(&mut v, 0);
+            write_len(&mut v, 0);
+        }
+    }
+    let mut body = vec![opcodes::SELECTDB, 0];
+    body.extend(entry(types::STREAM_LISTPACKS, b"old", &v));
+    body.extend(entry(types::STRING, b"k", &s(b"v")));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("old.rdb");
+    std::fs::write(&file, old_file(9, &body)).unwrap();
+    let (ours, _d1) = start_on(Flavor::Rhodium, &file, &[]);
+    let ours_fp = fingerprint(&ours);
+    assert!(ours_fp.len() == 4 && ours_fp[2].ends_with(" stream ttl=false"), "{ours_fp:?}");
+    if redis_available() {
+        let (redis, _d2) = start_on(Flavor::Redis, &file, &[]);
+        assert_eq!(ours_fp, fingerprint(&redis));
+    }
+}

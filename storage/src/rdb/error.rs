@@ -10,7 +10,7 @@ pub enum RdbErrorKind {
     Truncated,
     /// Anything malformed: bad magic, lengths, encodings, checksums.
     Corrupt,
-    /// A value type Rhodium cannot hold yet (streams, modules).
+    /// A value type Rhodium cannot hold (module values).
     Unsupported,
     /// The file could not be read at all.
     Io,
