@@ -24,6 +24,7 @@ pub async fn run(server: Arc<Server>) {
 /// One cron tick's housekeeping other than expiry.
 pub fn tick(server: &Server) {
     close_idle_clients(server);
+    crate::persistence::cron_save_points(server);
 }
 
 /// Redis's slow active expiry cycle (`databasesCron` → `activeExpireCycle`): deletes keys

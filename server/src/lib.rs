@@ -14,6 +14,7 @@ pub mod log;
 pub mod net;
 pub mod notify;
 pub mod pubsub;
+pub mod persistence;
 pub mod run;
 pub mod state;
 pub mod watch;

@@ -69,6 +69,9 @@ async fn serve(config: Config) -> anyhow::Result<i32> {
         }
     }
     log_warning!("Server initialized");
+    if !crate::persistence::load_at_startup(&server) {
+        return Ok(1);
+    }
     listener::serve_tcp(&server, tcp);
     if let Some(u) = unix {
         log_notice!("The server is now ready to accept connections at {}", server.config().unixsocket);
@@ -78,8 +81,7 @@ async fn serve(config: Config) -> anyhow::Result<i32> {
     log_notice!("Ready to accept connections");
 
     let kind = wait_for_shutdown(&server).await;
-    finish_shutdown(&server, kind, &pidfile);
-    Ok(0)
+    Ok(finish_shutdown(&server, kind, &pidfile))
 }
 
 async fn wait_for_shutdown(server: &Arc<Server>) -> ShutdownKind {
@@ -106,8 +108,12 @@ async fn wait_for_shutdown(server: &Arc<Server>) -> ShutdownKind {
     }
 }
 
-fn finish_shutdown(server: &Server, _kind: ShutdownKind, pidfile: &str) {
+/// Saves when Redis would (SHUTDOWN SAVE, or save points configured and no NOSAVE), removes
+/// the socket and pid files; returns the exit code (1 when the final save failed).
+fn finish_shutdown(server: &Server, kind: ShutdownKind, pidfile: &str) -> i32 {
     let cfg = server.config();
+    let save = kind == ShutdownKind::Save || (kind == ShutdownKind::Default && crate::persistence::has_save_points(&cfg));
+    let code = if save && !crate::persistence::save_for_shutdown(server) { 1 } else { 0 };
     if !cfg.unixsocket.is_empty() {
         let _ = std::fs::remove_file(&cfg.unixsocket);
     }
@@ -116,6 +122,7 @@ fn finish_shutdown(server: &Server, _kind: ShutdownKind, pidfile: &str) {
         let _ = std::fs::remove_file(pidfile);
     }
     log_warning!("Rhodium is now ready to exit, bye bye...");
+    code
 }
 
 fn daemonize() -> anyhow::Result<()> {

@@ -79,6 +79,8 @@ pub struct Server {
     pub replid: Mutex<String>,
     /// Unix seconds of the last successful save (LASTSAVE, rdb_last_save_time).
     pub lastsave_secs: AtomicI64,
+    /// RDB persistence: save lock, counters, loaded function libraries.
+    pub persistence: crate::persistence::PersistState,
     /// The accept loops of the TCP listeners, replaced when CONFIG SET changes port/bind.
     pub tcp_accept_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// The world lock: ordinary commands hold it shared, atomic sections exclusively
@@ -137,6 +139,7 @@ impl Server {
             blocking: crate::blocking::Blocking::default(),
             key_interest: AtomicUsize::new(0),
             tcp_accept_tasks: Mutex::new(Vec::new()),
+            persistence: crate::persistence::PersistState::default(),
             keyspace: Keyspace::new(config.databases),
             table: CommandTable::build(),
             clients: ClientRegistry::default(),

@@ -11,6 +11,8 @@ pub mod digest;
 pub mod error;
 pub mod glob;
 pub mod keyspace;
+pub mod rdb;
+pub mod snapshot;
 pub mod types;
 pub mod value;
 

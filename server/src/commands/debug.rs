@@ -59,6 +59,7 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
             let d = dataset_digest(ctx);
             out.simple(&digest::hex(&d));
         }
+        (b"reload", _) => super::persistence::debug_reload(ctx, &argv[2..], out)?,
         (b"digest-value", _) => digest_value(ctx, &argv[2..], out),
         (b"object", 3) => object(ctx, &argv[2], out)?,
         (b"sleep", 3) => {

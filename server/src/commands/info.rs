@@ -183,7 +183,7 @@ fn clients(s: &Server, f: &mut Fields) {
 }
 
 /// Allocated and resident bytes from jemalloc (refreshed by advancing its epoch).
-fn jemalloc_stats() -> (u64, u64, u64) {
+pub(crate) fn jemalloc_stats() -> (u64, u64, u64) {
     let _ = tikv_jemalloc_ctl::epoch::advance();
     let allocated = tikv_jemalloc_ctl::stats::allocated::read().unwrap_or(0) as u64;
     let active = tikv_jemalloc_ctl::stats::active::read().unwrap_or(0) as u64;
@@ -288,15 +288,16 @@ fn persistence(s: &Server, f: &mut Fields) {
     f.kv("current_save_keys_processed", 0);
     f.kv("current_save_keys_total", 0);
     f.kv("rdb_changes_since_last_save", s.dirty.load(Ordering::Relaxed));
-    f.kv("rdb_bgsave_in_progress", 0);
+    let p = &s.persistence;
+    f.kv("rdb_bgsave_in_progress", u8::from(p.bgsave_in_progress.load(Ordering::Relaxed)));
     f.kv("rdb_last_save_time", s.lastsave_secs.load(Ordering::Relaxed));
-    f.kv("rdb_last_bgsave_status", "ok");
-    f.kv("rdb_last_bgsave_time_sec", -1);
-    f.kv("rdb_current_bgsave_time_sec", -1);
-    f.kv("rdb_saves", 0);
+    f.kv("rdb_last_bgsave_status", if p.last_bgsave_failed.load(Ordering::Relaxed) { "err" } else { "ok" });
+    f.kv("rdb_last_bgsave_time_sec", p.last_bgsave_secs.load(Ordering::Relaxed));
+    f.kv("rdb_current_bgsave_time_sec", p.bgsave_started.lock().map_or(-1, |t| t.elapsed().as_secs() as i64));
+    f.kv("rdb_saves", s.persistence.saves.load(Ordering::Relaxed));
     f.kv("rdb_last_cow_size", 0);
-    f.kv("rdb_last_load_keys_expired", 0);
-    f.kv("rdb_last_load_keys_loaded", 0);
+    f.kv("rdb_last_load_keys_expired", s.persistence.last_load_keys_expired.load(Ordering::Relaxed));
+    f.kv("rdb_last_load_keys_loaded", s.persistence.last_load_keys_loaded.load(Ordering::Relaxed));
     f.kv("aof_enabled", u8::from(cfg.appendonly));
     f.kv("aof_rewrite_in_progress", 0);
     f.kv("aof_rewrite_scheduled", 0);

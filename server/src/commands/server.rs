@@ -56,7 +56,15 @@ fn shutdown(ctx: &mut ExecCtx, args: &mut Args, _out: &mut ReplyWriter) -> CmdRe
         ShutdownKind::Default
     };
     crate::log_warning!("User requested shutdown...");
-    ctx.server.request_shutdown(kind);
+    // Save here rather than at exit so a failed save is reported and the server stays up,
+    // as Redis's prepareForShutdown does.
+    let cfg = ctx.server.config();
+    let save = kind == ShutdownKind::Save || (kind == ShutdownKind::Default && crate::persistence::has_save_points(&cfg));
+    drop(cfg);
+    if save && !crate::persistence::save_for_shutdown(ctx.server) {
+        return Err(CommandError::err("Errors trying to SHUTDOWN. Check logs."));
+    }
+    ctx.server.request_shutdown(if save { ShutdownKind::NoSave } else { kind });
     ctx.client.close_after_reply = true;
     Ok(())
 }

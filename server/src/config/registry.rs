@@ -98,12 +98,12 @@ pub const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
 /// Every directive, in Redis's `static_configs[]` order.
 pub static DIRECTIVES: &[Directive] = &[
     // Bool configs
-    b("rdbchecksum", None, true, NI),
+    b("rdbchecksum", None, true, 0),
     b("daemonize", None, false, IMMUTABLE),
     b("io-threads-do-reads", None, false, IMMUTABLE | NI),
     b("always-show-logo", None, false, IMMUTABLE),
     b("protected-mode", None, true, 0),
-    b("rdbcompression", None, true, NI),
+    b("rdbcompression", None, true, 0),
     b("rdb-del-sync-files", None, false, NI),
     b("activerehashing", None, true, NI),
     b("stop-writes-on-bgsave-error", None, true, NI),

@@ -61,6 +61,8 @@ impl Db {
 /// All databases.
 pub struct Keyspace {
     dbs: Box<[Db]>,
+    /// The BGSAVE snapshot in progress: writers dump a stripe before changing it.
+    snapshot: crate::snapshot::Active,
 }
 
 /// Whether a command reads or writes the keys it locks.
@@ -81,7 +83,7 @@ pub enum ExpiryMode {
 
 impl Keyspace {
     pub fn new(databases: usize) -> Self {
-        Keyspace { dbs: (0..databases.max(1)).map(|_| Db::new()).collect() }
+        Keyspace { dbs: (0..databases.max(1)).map(|_| Db::new()).collect(), snapshot: Default::default() }
     }
 
     pub fn databases(&self) -> usize {
@@ -103,17 +105,71 @@ impl Keyspace {
     }
 
     fn lock_stripe(&self, db: DbIndex, s: usize, mode: LockMode) -> Guard<'_> {
-        let lock = &self.db(db).stripes[s];
+        let db = db.min(self.dbs.len() - 1);
+        let lock = &self.dbs[db].stripes[s];
         match mode {
             LockMode::Read => Guard::Read(lock.read()),
-            LockMode::Write => Guard::Write(lock.write()),
+            LockMode::Write => {
+                let g = lock.write();
+                self.snapshot.before_write(db, s, &g);
+                Guard::Write(g)
+            }
         }
+    }
+
+    /// Write-locks every stripe of a database in order, letting a running snapshot dump
+    /// each first.
+    fn write_db(&self, db: DbIndex) -> Vec<RwLockWriteGuard<'_, Stripe>> {
+        let db = db.min(self.dbs.len() - 1);
+        self.dbs[db]
+            .stripes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let g = s.write();
+                self.snapshot.before_write(db, i, &g);
+                g
+            })
+            .collect()
+    }
+
+    /// Starts a point-in-time snapshot (BGSAVE); `None` if one is running. `dirty` is read
+    /// while every stripe is locked, so it matches the image.
+    pub fn start_snapshot(&self, opts: crate::rdb::WriteOptions, dirty: impl FnOnce() -> u64) -> Option<std::sync::Arc<crate::snapshot::Snapshot>> {
+        if self.snapshot.is_running() {
+            return None;
+        }
+        let view = self.read_all();
+        let counts = (0..view.databases()).map(|d| (view.dbsize(d), view.volatile_count(d))).collect();
+        let snap = std::sync::Arc::new(crate::snapshot::Snapshot::new(opts, counts, dirty()));
+        let installed = self.snapshot.install(snap.clone());
+        drop(view);
+        installed.then_some(snap)
+    }
+
+    /// The key records of one stripe as it was when `snap` started.
+    pub fn snapshot_stripe(&self, snap: &crate::snapshot::Snapshot, db: DbIndex, s: usize) -> Vec<u8> {
+        if let Some(st) = self.dbs.get(db).and_then(|d| d.stripes.get(s)) {
+            let g = st.read();
+            snap.dump_if_pending(db, s, &g);
+        }
+        snap.take(db, s)
+    }
+
+    /// Ends the running snapshot (done or abandoned).
+    pub fn end_snapshot(&self) {
+        self.snapshot.clear();
+    }
+
+    /// Whether a snapshot is running.
+    pub fn snapshot_running(&self) -> bool {
+        self.snapshot.is_running()
     }
 
     /// Removes every key of a database, running `then(removed)` while every stripe of the
     /// database is still locked (so the FLUSHDB it propagates is ordered with all writes).
     pub fn flush_db_then(&self, db: DbIndex, then: impl FnOnce(usize)) -> usize {
-        let mut guards: Vec<_> = self.db(db).stripes.iter().map(|s| s.write()).collect();
+        let mut guards = self.write_db(db);
         let removed = clear_stripes(&mut guards);
         then(removed);
         removed
@@ -122,7 +178,7 @@ impl Keyspace {
     /// Removes every key of every database at once (all stripes locked in order), running
     /// `then(removed)` before any lock is released.
     pub fn flush_all_then(&self, then: impl FnOnce(usize)) -> usize {
-        let mut guards: Vec<_> = self.dbs.iter().flat_map(|d| d.stripes.iter()).map(|s| s.write()).collect();
+        let mut guards: Vec<_> = (0..self.dbs.len()).flat_map(|d| self.write_db(d)).collect();
         let removed = clear_stripes(&mut guards);
         then(removed);
         removed
@@ -132,13 +188,13 @@ impl Keyspace {
     /// running `then()` while both databases are still locked.
     pub fn swap_db_then(&self, a: DbIndex, b: DbIndex, then: impl FnOnce()) {
         if a == b {
-            let _g: Vec<_> = self.db(a).stripes.iter().map(|s| s.write()).collect();
+            let _g = self.write_db(a);
             then();
             return;
         }
         let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-        let mut lo_g: Vec<_> = self.db(lo).stripes.iter().map(|s| s.write()).collect();
-        let mut hi_g: Vec<_> = self.db(hi).stripes.iter().map(|s| s.write()).collect();
+        let mut lo_g = self.write_db(lo);
+        let mut hi_g = self.write_db(hi);
         for (x, y) in lo_g.iter_mut().zip(hi_g.iter_mut()) {
             std::mem::swap(&mut **x, &mut **y);
         }
@@ -234,7 +290,9 @@ impl Keyspace {
     /// locked (so the DEL it propagates is ordered with the key's other writes).
     pub fn delete_if_expired_then(&self, db: DbIndex, key: &[u8], now: UnixMillis, on_delete: impl FnOnce()) -> bool {
         let h = hash_key(key);
-        let mut g = self.db(db).stripes[stripe_of(h)].write();
+        let db = db.min(self.dbs.len() - 1);
+        let mut g = self.dbs[db].stripes[stripe_of(h)].write();
+        self.snapshot.before_write(db, stripe_of(h), &g);
         let deleted = g.delete_if_expired(h, key, now);
         if deleted {
             on_delete();
@@ -248,15 +306,53 @@ impl Keyspace {
         for i in 0..STRIPES {
             let idx = (start + i) % STRIPES;
             let mut g = self.db(db).stripes[idx].write();
+            self.snapshot.before_write(db.min(self.dbs.len() - 1), idx, &g);
             if !f(idx, &mut g) {
                 return;
             }
         }
     }
 
+    /// Read-locks every stripe of every database, in the global order, for a consistent
+    /// view of the whole dataset (SAVE, which Redis also runs with the world stopped).
+    pub fn read_all(&self) -> ReadAll<'_> {
+        ReadAll { dbs: self.dbs.iter().map(|d| d.stripes.iter().map(|s| s.read()).collect()).collect() }
+    }
+
     /// Approximate bytes held by the keyspace structures (for INFO and MEMORY USAGE-like uses).
     pub fn overhead_bytes(&self) -> usize {
         self.dbs.iter().flat_map(|d| d.stripes.iter()).map(|s| s.read().dict().overhead_bytes()).sum()
+    }
+}
+
+/// Every stripe of every database read-locked (see [`Keyspace::read_all`]).
+pub struct ReadAll<'a> {
+    dbs: Vec<Vec<RwLockReadGuard<'a, Stripe>>>,
+}
+
+impl ReadAll<'_> {
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// Keys in a database (expired-but-present ones included).
+    pub fn dbsize(&self, db: DbIndex) -> usize {
+        self.dbs.get(db).map_or(0, |d| d.iter().map(|s| s.len()).sum())
+    }
+
+    /// Keys with a TTL in a database.
+    pub fn volatile_count(&self, db: DbIndex) -> usize {
+        self.dbs.get(db).map_or(0, |d| d.iter().map(|s| s.volatile_count()).sum())
+    }
+
+    /// Visits every entry of a database with its expiry; stops at the first error.
+    pub fn try_for_each<E>(&self, db: DbIndex, mut visit: impl FnMut(&Entry, Option<UnixMillis>) -> Result<(), E>) -> Result<(), E> {
+        for s in self.dbs.get(db).into_iter().flatten() {
+            for e in s.dict().iter() {
+                visit(e, s.expiry_of(e))?;
+            }
+        }
+        Ok(())
     }
 }
 

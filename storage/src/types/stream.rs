@@ -578,6 +578,126 @@ impl Stream {
     }
 }
 
+/// An entry of a node as stored, for serialisation ([`Stream::nodes`]) and for
+/// rebuilding a stream from a file ([`Stream::load_node`]).
+#[derive(Clone, Debug)]
+pub struct RawEntry<'a> {
+    pub id: StreamId,
+    pub deleted: bool,
+    /// The entry has the master entry's fields: `items` holds the values only.
+    pub same_fields: bool,
+    /// The values (`same_fields`) or field, value, field, value...
+    pub items: Vec<&'a [u8]>,
+}
+
+/// A node as stored: what one of Redis's listpacks holds.
+#[derive(Clone, Debug)]
+pub struct RawNode<'a> {
+    /// The radix tree key: the ID of the first entry ever added to the node.
+    pub master: StreamId,
+    pub master_fields: Vec<&'a [u8]>,
+    pub live: usize,
+    pub deleted: usize,
+    pub entries: Vec<RawEntry<'a>>,
+}
+
+/// Why a node could not be added by [`Stream::load_node`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadNodeError {
+    /// The node has no entry.
+    Empty,
+    /// An entry ID is not above the previous one (or below the master ID), or the node
+    /// does not come after the previous node.
+    Order,
+    /// A same-fields entry's value count differs from the master fields, or a
+    /// field/value list is odd.
+    Fields,
+}
+
+impl Stream {
+    /// The nodes in ID order, as stored.
+    pub fn raw_nodes(&self) -> impl Iterator<Item = RawNode<'_>> + '_ {
+        self.nodes.iter().map(|(&master, n)| RawNode {
+            master,
+            master_fields: n.master_fields.iter().map(|f| &f[..]).collect(),
+            live: n.live,
+            deleted: n.deleted,
+            entries: n.entries.iter().map(|e| RawEntry { id: e.id, deleted: e.deleted, same_fields: e.same_fields, items: Chunks(&e.data).collect() }).collect(),
+        })
+    }
+
+    /// Appends a node read from a file after the nodes already loaded. The stream's
+    /// length counts its live entries; `last_id`, `first_id`, `max_deleted_id`,
+    /// `entries_added` and the groups are the loader's to set.
+    pub fn load_node(&mut self, node: &RawNode<'_>) -> Result<(), LoadNodeError> {
+        let first = node.entries.first().ok_or(LoadNodeError::Empty)?;
+        if first.id < node.master {
+            return Err(LoadNodeError::Order);
+        }
+        if let Some(prev) = self.nodes.last_key_value().and_then(|(_, n)| n.entries.last()) {
+            if node.master <= prev.id {
+                return Err(LoadNodeError::Order);
+            }
+        }
+        let master_fields: Vec<Box<[u8]>> = node.master_fields.iter().map(|f| Box::from(*f)).collect();
+        let mut body = listpack::OVERHEAD + listpack::int_size(master_fields.len() as i64) + listpack::int_size(0);
+        body += master_fields.iter().map(|f| listpack::elem_size(f)).sum::<usize>();
+        let mut data_bytes = master_fields.iter().map(|f| f.len()).sum::<usize>();
+        let mut entries = Vec::with_capacity(node.entries.len());
+        let (mut live, mut deleted) = (0, 0);
+        let mut prev: Option<StreamId> = None;
+        for e in &node.entries {
+            if prev.is_some_and(|p| e.id <= p) {
+                return Err(LoadNodeError::Order);
+            }
+            prev = Some(e.id);
+            let numfields = if e.same_fields {
+                if e.items.len() != master_fields.len() {
+                    return Err(LoadNodeError::Fields);
+                }
+                e.items.len()
+            } else {
+                if e.items.len() % 2 != 0 {
+                    return Err(LoadNodeError::Fields);
+                }
+                e.items.len() / 2
+            };
+            let mut bytes = listpack::int_size(if e.same_fields { 2 } else { 0 })
+                + listpack::u64_size(e.id.ms.wrapping_sub(node.master.ms))
+                + listpack::u64_size(e.id.seq.wrapping_sub(node.master.seq));
+            let mut lp_count = numfields as i64 + 3;
+            if !e.same_fields {
+                bytes += listpack::int_size(numfields as i64);
+                lp_count += numfields as i64 + 1;
+            }
+            let mut data = Vec::new();
+            for item in &e.items {
+                push_bytes(&mut data, item);
+                bytes += listpack::elem_size(item);
+            }
+            bytes += listpack::int_size(lp_count);
+            body += bytes;
+            data_bytes += data.len();
+            if e.deleted {
+                deleted += 1;
+            } else {
+                live += 1;
+            }
+            entries.push(Entry { id: e.id, deleted: e.deleted, same_fields: e.same_fields, data: data.into_boxed_slice() });
+        }
+        self.data_bytes += data_bytes;
+        self.entry_slots += entries.len();
+        self.length += live as u64;
+        self.nodes.insert(node.master, Node { master_fields, entries, live, deleted, body_bytes: body });
+        Ok(())
+    }
+
+    /// The last entry's ID including tombstones, if any.
+    pub fn last_id_with_tombstones(&self) -> Option<StreamId> {
+        self.nodes.values().next_back().and_then(|n| n.entries.last()).map(|e| e.id)
+    }
+}
+
 /// Nodes of a rax (compressed radix tree) holding the sorted, distinct, equal-length
 /// `keys` below the trie position at `depth` (all keys share `keys[0][..depth]`): a
 /// chain of single-child positions is one compressed node, a branching position is one

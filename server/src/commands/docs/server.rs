@@ -64,6 +64,27 @@ pub const DOCS: &[(&str, Doc)] = &[
         complexity: "O(1)",
         ..Doc::DEFAULT
     }),
+    ("bgsave", Doc {
+        summary: "Asynchronously save the dataset to disk",
+        complexity: "O(1)",
+        history: &[
+            ("3.2.2", "Added the `SCHEDULE` option."),
+        ],
+        args: &[
+            pure_token("schedule", "SCHEDULE").since("3.2.2").opt(),
+        ],
+        ..Doc::DEFAULT
+    }),
+    ("save", Doc {
+        summary: "Synchronously save the dataset to disk",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        ..Doc::DEFAULT
+    }),
+    ("lastsave", Doc {
+        summary: "Get the UNIX time stamp of the last successful save to disk",
+        complexity: "O(1)",
+        ..Doc::DEFAULT
+    }),
     ("shutdown", Doc {
         summary: "Synchronously save the dataset to disk and then shut down the server",
         complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
