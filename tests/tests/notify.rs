@@ -273,10 +273,49 @@ const BITS_HLL_GEO_SORT: &str = r#"
     SORT nosuch STORE ls
 "#;
 
+const STREAMS: &str = r#"
+    XADD s 1-1 f v
+    XADD s 2-1 f v
+    XADD s 3-1 f v
+    XADD s 1-1 f v
+    XADD nos NOMKSTREAM 1-1 f v
+    XADD s MAXLEN 2 4-1 f v
+    XADD s MAXLEN 5 5-1 f v
+    XTRIM s MAXLEN 10
+    XTRIM s MAXLEN 2
+    XTRIM nos MAXLEN 2
+    XDEL s 9-9
+    XDEL s 4-1
+    XSETID s 10-1
+    XSETID nos 10-1
+    XGROUP CREATE s g 0
+    XGROUP CREATE s g 0
+    XGROUP CREATE m g $ MKSTREAM
+    XGROUP CREATECONSUMER s g c1
+    XGROUP CREATECONSUMER s g c1
+    XGROUP SETID s g 0
+    XREADGROUP GROUP g c2 COUNT 1 STREAMS s >
+    XREADGROUP GROUP g c2 STREAMS s >
+    XREADGROUP GROUP g c3 STREAMS s 0
+    XCLAIM s g c4 0 5-1 JUSTID
+    XCLAIM s g c5 0 9-9 JUSTID
+    XAUTOCLAIM s g c6 0 0 COUNT 1
+    XACK s g 5-1
+    XGROUP DELCONSUMER s g c1
+    XGROUP DELCONSUMER s g nosuch
+    XGROUP DESTROY s g
+    XGROUP DESTROY s g
+    XREAD STREAMS s 0
+    XDEL s 5-1
+    XDEL s 3-1
+    XLEN s
+    DEL s
+"#;
+
 #[test]
 fn every_command_with_all_classes() {
     let Some(p) = Pair::start(&[]) else { return };
-    for script in [STRINGS, GENERIC, LISTS, HASHES, SETS, ZSETS, BITS_HLL_GEO_SORT] {
+    for script in [STRINGS, GENERIC, LISTS, HASHES, SETS, ZSETS, BITS_HLL_GEO_SORT, STREAMS] {
         check_events(&p, "KEA", false, script);
         p.ours.raw().cmd(&["FLUSHALL"]).unwrap();
         p.theirs.raw().cmd(&["FLUSHALL"]).unwrap();
@@ -286,8 +325,8 @@ fn every_command_with_all_classes() {
 #[test]
 fn class_subsets_key_miss_and_new() {
     let Some(p) = Pair::start(&[]) else { return };
-    let all = [STRINGS, GENERIC, LISTS, HASHES, SETS, ZSETS].concat();
-    for flags in ["K$", "Eg", "Kl", "Esh", "KEz", "Exg", "KEm", "En", "KEA", "Kgn", "A", "E", ""] {
+    let all = [STRINGS, GENERIC, LISTS, HASHES, SETS, ZSETS, STREAMS].concat();
+    for flags in ["K$", "Eg", "Kl", "Esh", "KEz", "Exg", "KEm", "En", "KEA", "Kgn", "A", "E", "", "Kt", "Et"] {
         check_events(&p, flags, false, &all);
         p.ours.raw().cmd(&["FLUSHALL"]).unwrap();
         p.theirs.raw().cmd(&["FLUSHALL"]).unwrap();

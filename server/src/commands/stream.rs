@@ -326,8 +326,9 @@ fn xadd(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         }
     };
     let mut effect = a.clone();
+    let mut trimmed = false;
     if let Some(how) = p.trim {
-        s.trim(how, p.approx, p.limit);
+        trimmed = s.trim(how, p.approx, p.limit) > 0;
         rewrite_trim(&mut effect, s, &p);
     }
     if !matches!(p.id, Some((_, Seq::Given))) {
@@ -335,6 +336,10 @@ fn xadd(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
     }
     write_id(out, id);
     ctx.mark_dirty(1);
+    ctx.notify(crate::notify::class::STREAM, "xadd", &key);
+    if trimmed {
+        ctx.notify(crate::notify::class::STREAM, "xtrim", &key);
+    }
     ctx.effect(effect);
     Ok(())
 }
@@ -401,6 +406,7 @@ fn xdel(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
     let deleted = s.delete_ids(&ids);
     if deleted > 0 {
         ctx.mark_dirty(deleted as u64);
+        ctx.notify(crate::notify::class::STREAM, "xdel", &key);
     }
     out.integer(deleted as i64);
     Ok(())
@@ -422,6 +428,7 @@ fn xtrim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
         rewrite_trim(&mut effect, s, &p);
         ctx.mark_dirty(deleted);
         ctx.effect(effect);
+        ctx.notify(crate::notify::class::STREAM, "xtrim", &a[1]);
     }
     out.integer(deleted as i64);
     Ok(())
@@ -471,6 +478,7 @@ fn xsetid(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
         s.max_deleted_id = max_xdel;
     }
     ctx.mark_dirty(1);
+    ctx.notify(crate::notify::class::STREAM, "xsetid", &a[1]);
     out.ok();
     Ok(())
 }

@@ -11,6 +11,7 @@ use super::read::{setid_effect, xclaim_effect};
 use super::{int_arg, int_arg_or, invalid_id, range_end, range_start, read_for_write, scratch, strict_id, write_entry, write_id, write_stream};
 use crate::commands::spec::{acl, flags as f, keyflags as k, CommandSpec, Group, KeySpec};
 use crate::dispatch::ExecCtx;
+use crate::notify::class as ev;
 use crate::error::{CmdResult, CommandError};
 
 const HELP: &[&str] = &[
@@ -125,6 +126,7 @@ fn xgroup(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
             };
             if s.create_group(&gname, id, read) {
                 ctx.mark_dirty(1);
+                ctx.notify(ev::STREAM, "xgroup-create", &key);
                 out.ok();
             } else {
                 return Err(CommandError::raw("BUSYGROUP Consumer Group name already exists"));
@@ -140,12 +142,14 @@ fn xgroup(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
                 g.entries_read = read;
             }
             ctx.mark_dirty(1);
+            ctx.notify(ev::STREAM, "xgroup-setid", &key);
             out.ok();
         }
         b"destroy" if argc == 4 => {
             let destroyed = write_stream(ctx, &key)?.is_some_and(|s| s.destroy_group(&gname));
             if destroyed {
                 ctx.mark_dirty(1);
+                ctx.notify(ev::STREAM, "xgroup-destroy", &key);
             }
             out.integer(i64::from(destroyed));
         }
@@ -153,6 +157,7 @@ fn xgroup(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
             let created = write_stream(ctx, &key)?.and_then(|s| s.group_mut(&gname)).is_some_and(|g| g.create_consumer(&a[4], now));
             if created {
                 ctx.mark_dirty(1);
+                ctx.notify(ev::STREAM, "xgroup-createconsumer", &key);
             }
             out.integer(i64::from(created));
         }
@@ -160,6 +165,7 @@ fn xgroup(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
             let pending = write_stream(ctx, &key)?.and_then(|s| s.group_mut(&gname)).and_then(|g| g.delete_consumer(&a[4]));
             if pending.is_some() {
                 ctx.mark_dirty(1);
+                ctx.notify(ev::STREAM, "xgroup-delconsumer", &key);
             }
             out.integer(pending.unwrap_or(0) as i64);
         }
@@ -361,6 +367,7 @@ pub fn xclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdR
     let s: &mut Stream = s;
     let mut reply = scratch(out);
     let mut n = 0;
+    let mut new_consumer = false;
     for (id, raw) in &ids {
         let exists = s.contains(*id);
         let Some(g) = s.group_mut(&gname) else { break };
@@ -378,6 +385,7 @@ pub fn xclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdR
         if force && !g.pel.contains_key(id) {
             if touch_consumer(g, &cname, now) {
                 dirty += 1;
+                new_consumer = true;
             }
             forced = g.force_pending(*id, &cname, now);
         }
@@ -387,6 +395,7 @@ pub fn xclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdR
         }
         if touch_consumer(g, &cname, now) {
             dirty += 1;
+            new_consumer = true;
         }
         let retry = u64::try_from(retry).ok();
         let Some(nack) = g.claim(*id, &cname, time, retry, justid) else { continue };
@@ -411,6 +420,9 @@ pub fn xclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdR
     out.raw(reply.as_bytes());
     if dirty > 0 {
         ctx.mark_dirty(dirty);
+    }
+    if new_consumer {
+        ctx.notify(ev::STREAM, "xgroup-createconsumer", &key);
     }
     finish(ctx, effects);
     Ok(())
@@ -516,6 +528,9 @@ pub fn xautoclaim(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> 
     let dirty = effects.len() as u64 + created;
     if dirty > 0 {
         ctx.mark_dirty(dirty);
+    }
+    if created > 0 {
+        ctx.notify(ev::STREAM, "xgroup-createconsumer", &key);
     }
     finish(ctx, effects);
     Ok(())

@@ -1,6 +1,8 @@
 //! XREAD and XREADGROUP (Redis's `xreadCommand`). Parsing produces a [`ReadRequest`];
 //! [`try_serve`] answers it from what the streams hold now and reports when nothing is
-//! available, which is when a BLOCK request would park until a write serves it.
+//! available, which is when a BLOCK request parks (see `crate::blocking`) until a write to
+//! one of its keys serves it: the waiter's command is re-run then, told which key is
+//! ready, and answers from that key only, as Redis 7.0's `serveClientsBlockedOnStreamKey`.
 
 use bytes::Bytes;
 use rhodium_protocol::{Args, Argv, ReplyWriter, Resp};
@@ -32,13 +34,15 @@ pub struct ReadRequest {
     /// XREADGROUP's group and consumer.
     pub group: Option<(Bytes, Bytes)>,
     pub noack: bool,
+    /// Index in argv of the first ID (after STREAMS and the keys).
+    pub ids_at: usize,
 }
 
 /// Parses the arguments (`xreadCommand`'s loop) and resolves `$` against the streams.
 fn parse(ctx: &mut ExecCtx, args: &Args, xreadgroup: bool) -> Result<ReadRequest, CommandError> {
     let a: Vec<Bytes> = args.argv().to_vec();
     let argc = a.len();
-    let mut req = ReadRequest { keys: Vec::new(), from: Vec::new(), count: 0, block: None, group: None, noack: false };
+    let mut req = ReadRequest { keys: Vec::new(), from: Vec::new(), count: 0, block: None, group: None, noack: false, ids_at: 0 };
     let mut streams_arg = 0;
     let mut streams_count = 0;
     let mut i = 1;
@@ -86,11 +90,14 @@ fn parse(ctx: &mut ExecCtx, args: &Args, xreadgroup: bool) -> Result<ReadRequest
     if xreadgroup && req.group.is_none() {
         return Err(CommandError::err("Missing GROUP option for XREADGROUP"));
     }
+    req.ids_at = streams_arg + streams_count;
+    // Re-run for a waiter: `$` was already resolved and the ready key is checked later.
+    let serving = ctx.client.block.serving.is_some();
     for n in 0..streams_count {
         let key = a[streams_arg + n].clone();
         let id_arg = &a[streams_arg + streams_count + n];
-        let s = read_stream(ctx, &key)?;
-        if let Some((g, _)) = &req.group {
+        let s = if serving { None } else { read_stream(ctx, &key)? };
+        if let Some((g, _)) = req.group.as_ref().filter(|_| !serving) {
             if s.and_then(|s| s.group(g)).is_none() {
                 return Err(CommandError::raw(format!(
                     "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
@@ -128,22 +135,24 @@ fn parse(ctx: &mut ExecCtx, args: &Args, xreadgroup: bool) -> Result<ReadRequest
 
 pub fn xread(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     let req = parse(ctx, args, false)?;
-    run(ctx, &req, out)
+    run(ctx, args, &req, out)
 }
 
 pub fn xreadgroup(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     let req = parse(ctx, args, true)?;
-    run(ctx, &req, out)
+    run(ctx, args, &req, out)
 }
 
-/// Serves now, or replies as a timeout. BLOCK is not wired to parking yet: a request
-/// that would block gets the null reply at once, as Redis gives when a client may not
-/// block (inside MULTI or a script).
-fn run(ctx: &mut ExecCtx, req: &ReadRequest, out: &mut ReplyWriter) -> CmdResult {
+/// Serves now, or blocks when BLOCK was given, or replies null. Inside an atomic section
+/// (MULTI, a script) BLOCK acts as if it timed out at once, as Redis does.
+fn run(ctx: &mut ExecCtx, args: &Args, req: &ReadRequest, out: &mut ReplyWriter) -> CmdResult {
     let mut effects: Vec<Argv> = Vec::new();
     let served = try_serve(ctx, req, out, &mut effects)?;
     if !served {
-        out.null_array();
+        match req.block {
+            Some(ms) if !ctx.in_atomic() => park(ctx, args, req, ms),
+            _ => out.null_array(),
+        }
     }
     if req.group.is_some() {
         // XREADGROUP propagates only the effects it recorded, never itself.
@@ -157,6 +166,35 @@ fn run(ctx: &mut ExecCtx, req: &ReadRequest, out: &mut ReplyWriter) -> CmdResult
     Ok(())
 }
 
+/// Nothing to serve under BLOCK: a first call blocks on the request's keys; a re-run for
+/// a waiter reports "not served". Waiters of a stream key wait for different IDs, so one
+/// that finds nothing never stops the queue behind it (hence `other_type`).
+fn park(ctx: &mut ExecCtx, args: &Args, req: &ReadRequest, ms: i64) {
+    if ctx.client.block.serving.is_some() {
+        ctx.client.block.not_served = true;
+        ctx.client.block.other_type = true;
+        return;
+    }
+    let deadline = if ms == 0 { 0 } else { ctx.now.saturating_add(ms) };
+    // `$` means the last ID at the time of the call, not at wake-up: re-run with it.
+    let mut av: Argv = args.argv().to_vec();
+    for (n, from) in req.from.iter().enumerate() {
+        if let (Some(a), ReadFrom::After(id)) = (av.get_mut(req.ids_at + n), from) {
+            if a.as_ref() == b"$" {
+                *a = Bytes::from(id.to_string());
+            }
+        }
+    }
+    let mut keys: Vec<Bytes> = Vec::with_capacity(req.keys.len());
+    for k in &req.keys {
+        if !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    let waiter = ctx.server.blocking.block(ctx.server, ctx.client, keys, av, deadline);
+    ctx.client.block.parked = Some(waiter);
+}
+
 /// Answers `req` from the streams' current content. Returns false, having written
 /// nothing, when no stream has anything to serve (the caller then blocks or replies
 /// null). Group deliveries are recorded as XCLAIM / XGROUP effects in `effects`.
@@ -164,13 +202,26 @@ pub fn try_serve(ctx: &mut ExecCtx, req: &ReadRequest, out: &mut ReplyWriter, ef
     let mut body = scratch(out);
     let mut served = 0;
     let now = ctx.now;
+    let ready = ctx.client.block.serving.clone();
     for (key, from) in req.keys.iter().zip(&req.from) {
+        if let Some(r) = &ready {
+            // A waiter is served from the key that became ready, once.
+            if r != key {
+                continue;
+            }
+        }
         // Redis looks every key up again here (another keyspace hit or miss).
-        let Some(found) = ctx.lookup_read(key)? else {
-            continue;
-        };
-        let Value::Stream(s) = found else {
-            return Err(OpError::WrongType.into());
+        let found = ctx.lookup_read(key)?;
+        let s = match found {
+            Some(Value::Stream(s)) => s,
+            // A waiting XREADGROUP whose key went away (or changed type) ends with an
+            // error; a waiting XREAD keeps waiting.
+            _ if ready.is_some() && req.group.is_some() => {
+                return Err(CommandError::raw("UNBLOCKED the stream key no longer exists"));
+            }
+            None => continue,
+            Some(_) if ready.is_some() => break,
+            Some(_) => return Err(OpError::WrongType.into()),
         };
         let Some((gname, cname)) = &req.group else {
             let gt = match from {
@@ -199,6 +250,9 @@ pub fn try_serve(ctx: &mut ExecCtx, req: &ReadRequest, out: &mut ReplyWriter, ef
         let s: &mut Stream = s;
         let last_live = s.last_live_id();
         let Some(g) = s.group_mut(gname) else {
+            if ready.is_some() {
+                return Err(CommandError::raw("NOGROUP the consumer group this client was blocked on no longer exists"));
+            }
             return Err(CommandError::raw(format!(
                 "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
                 String::from_utf8_lossy(key),
@@ -212,6 +266,10 @@ pub fn try_serve(ctx: &mut ExecCtx, req: &ReadRequest, out: &mut ReplyWriter, ef
                 _ => (false, false, StreamId::MAX),
             },
         };
+        if ready.is_some() && !serve {
+            // Still nothing new for the group: the waiter keeps waiting, untouched.
+            break;
+        }
         let mut created = false;
         if g.create_consumer(cname, now) {
             created = true;
@@ -239,6 +297,7 @@ pub fn try_serve(ctx: &mut ExecCtx, req: &ReadRequest, out: &mut ReplyWriter, ef
         }
         if created {
             ctx.mark_dirty(1);
+            ctx.notify(crate::notify::class::STREAM, "xgroup-createconsumer", key);
         }
     }
     if served == 0 {
@@ -377,4 +436,64 @@ pub(crate) fn xclaim_effect(key: &[u8], group: &[u8], consumer: &[u8], id: &[u8]
 pub(crate) fn setid_effect(key: &[u8], group: &[u8], last_id: StreamId, entries_read: Option<u64>) -> Argv {
     let read = entries_read.map_or("-1".to_string(), |r| r.to_string());
     argv(&[b"XGROUP", b"SETID", key, group, last_id.to_string().as_bytes(), b"ENTRIESREAD", read.as_bytes()])
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::Harness;
+
+    /// Propagated units with the delivery time (from the clock) replaced by `T`.
+    fn units(h: &Harness) -> Vec<String> {
+        let all = h.propagated();
+        h.rec.take();
+        all.into_iter()
+            .map(|u| {
+                let mut words: Vec<String> = u.split(' ').map(str::to_string).collect();
+                for i in 1..words.len() {
+                    if words[i - 1] == "TIME" {
+                        words[i] = "T".to_string();
+                    }
+                }
+                words.join(" ")
+            })
+            .collect()
+    }
+
+    /// A served XREADGROUP propagates the same XCLAIM as one that found the entry at once,
+    /// after the XADD that woke it; blocking itself propagates nothing.
+    #[test]
+    fn a_served_xreadgroup_propagates_like_an_immediate_one() {
+        let mut h = Harness::new();
+        h.run("XGROUP CREATE s g $ MKSTREAM");
+        h.run("XGROUP CREATECONSUMER s g c");
+        h.rec.take();
+        assert_eq!(h.run("XREADGROUP GROUP g c BLOCK 0 STREAMS s >"), "");
+        let w = h.client.block.parked.take().expect("blocked");
+        assert!(units(&h).is_empty());
+        h.run("XADD s 1-1 f v");
+        assert_eq!(w.take_reply().as_deref(), Some(b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n".as_slice()));
+        let served = units(&h);
+        h.run("XADD s 2-1 f v");
+        h.rec.take();
+        h.run("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
+        let immediate = units(&h);
+        assert_eq!(served, vec!["XADD s 1-1 f v", "XCLAIM s g c 0 1-1 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID 1-1"]);
+        assert_eq!(immediate, vec!["XCLAIM s g c 0 2-1 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID 2-1"]);
+        assert_eq!(h.server.blocking.blocked_clients(), 0);
+    }
+
+    /// `$` is rewritten to the last ID at the time of the call in the command re-run.
+    #[test]
+    fn dollar_is_resolved_when_blocking() {
+        let mut h = Harness::new();
+        h.run("XADD s 5-1 f v");
+        assert_eq!(h.run("XREAD BLOCK 0 STREAMS s $"), "");
+        let w = h.client.block.parked.take().expect("blocked");
+        h.run("MULTI");
+        h.run("XADD s 6-1 a b");
+        h.run("XADD s 7-1 c d");
+        h.run("EXEC");
+        let reply = String::from_utf8(w.take_reply().expect("served")).unwrap_or_default();
+        assert!(reply.contains("6-1") && reply.contains("7-1") && !reply.contains("5-1"), "{reply}");
+    }
 }
