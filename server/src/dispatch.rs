@@ -141,7 +141,8 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
     let now = rhodium_storage::clock::now_ms();
     let db = client.db;
     let mode = if spec.has(flags::WRITE) { LockMode::Write } else { LockMode::Read };
-    let positions = if spec.key_specs.is_empty() && spec.getkeys.is_none() { Vec::new() } else { key_positions(spec, &argv) };
+    // A script's keys are locked by the commands it calls, inside its exclusive section.
+    let positions = if (spec.key_specs.is_empty() && spec.getkeys.is_none()) || crate::scripting::runs_script(spec) { Vec::new() } else { key_positions(spec, &argv) };
     let keys = server.keyspace.lock(positions.iter().map(|&i| (db, &argv[i])), mode, now, ExpiryMode::Delete);
     let mut ctx = ExecCtx { server, client, db, now, keys, command: resolved, effects: Vec::new(), dirty: 0, suppress: false };
     let mut args = Args::new(argv);

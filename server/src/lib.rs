@@ -11,6 +11,7 @@ pub mod error;
 pub mod log;
 pub mod net;
 pub mod run;
+pub mod scripting;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -79,6 +79,8 @@ pub struct Server {
     pub lastsave_secs: AtomicI64,
     /// The accept loops of the TCP listeners, replaced when CONFIG SET changes port/bind.
     pub tcp_accept_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Lua scripting and functions: VMs, script cache, the running script's flags.
+    pub scripting: crate::scripting::Scripting,
     /// A handle to this server, for code that holds only `&Server` but must spawn tasks.
     me: std::sync::Weak<Server>,
 }
@@ -119,6 +121,7 @@ impl Server {
         let origin = u64::from_str_radix(&run_id[..16], 16).unwrap_or(1);
         Arc::new_cyclic(|me| Server {
             me: me.clone(),
+            scripting: crate::scripting::Scripting::default(),
             tcp_accept_tasks: Mutex::new(Vec::new()),
             keyspace: Keyspace::new(config.databases),
             table: CommandTable::build(),

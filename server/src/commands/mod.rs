@@ -18,6 +18,7 @@ pub mod keyspace;
 pub mod list;
 pub mod object;
 pub mod server;
+pub mod scripting;
 pub mod set;
 pub mod string;
 pub mod zset;

@@ -23,6 +23,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::hash::specs,
     super::set::specs,
     super::zset::specs,
+    super::scripting::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

@@ -65,7 +65,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                     *handle.last_cmd.lock() = resolved.map(|r| r.fullname).unwrap_or("NULL");
                     out.set_resp(client.resp);
                     let mark = out.len();
-                    dispatch::execute_looked_up(&server, &mut client, argv, lookup, &mut out);
+                    run_admitted(&server, &mut client, argv, lookup, &mut out).await;
                     apply_reply_mode(&mut client, &mut out, mark);
                     if let Some(d) = client.sleep_after.take() {
                         tokio::time::sleep(d).await;
@@ -105,6 +105,51 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
     }
     let _ = stream.shutdown().await;
     server.clients.remove(handle.id);
+}
+
+/// Runs one command once a running script lets it: -BUSY past `busy-reply-threshold`,
+/// otherwise under the world's shared lock so no command interleaves with a script.
+/// STAND-IN until `dispatch::Atomic` replaces the world lock (see `scripting::host`).
+async fn run_admitted(server: &Server, client: &mut ClientState, argv: rhodium_protocol::Argv, lookup: Lookup, out: &mut rhodium_protocol::ReplyWriter) {
+    let Lookup::Found(r) = lookup else {
+        dispatch::execute_looked_up(server, client, argv, lookup, out);
+        return;
+    };
+    if crate::scripting::runs_script(r.spec) {
+        // Takes the world exclusively itself; waits here rather than in a runtime thread.
+        loop {
+            match crate::scripting::admit(server, r.spec).await {
+                crate::scripting::Admission::Busy(msg) => {
+                    out.error(msg);
+                    return;
+                }
+                crate::scripting::Admission::Go { .. } => {}
+            }
+            if !server.scripting.run.running.load(Ordering::Acquire) {
+                dispatch::execute_looked_up(server, client, argv, lookup, out);
+                return;
+            }
+        }
+    }
+    loop {
+        match crate::scripting::admit(server, r.spec).await {
+            crate::scripting::Admission::Busy(msg) => {
+                out.error(msg);
+                return;
+            }
+            crate::scripting::Admission::Go { unlocked: true } => {
+                dispatch::execute_looked_up(server, client, argv, lookup, out);
+                return;
+            }
+            crate::scripting::Admission::Go { unlocked: false } => {}
+        }
+        if let Some(guard) = server.scripting.world.try_shared() {
+            dispatch::execute_looked_up(server, client, argv, Lookup::Found(r), out);
+            drop(guard);
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
 }
 
 /// Waits, without blocking a runtime thread, while a CLIENT PAUSE applies to `spec`

@@ -1,0 +1,224 @@
+//! EVAL family and SCRIPT, differential against redis-server 7.0: type conversions both
+//! ways (RESP2 and RESP3), error texts, the sandbox, shebang flags and the script cache.
+
+use rhodium_it::diff;
+
+#[test]
+fn conversions_lua_to_redis() {
+    diff::check(
+        r##"
+        EVAL "return 1" 0
+        EVAL "return 3.99" 0
+        EVAL "return -2.5" 0
+        EVAL "return 1e300" 0
+        EVAL "return 0/0" 0
+        EVAL "return 'str'" 0
+        EVAL "return true" 0
+        EVAL "return false" 0
+        EVAL "return nil" 0
+        EVAL "return {1,2,3,nil,4}" 0
+        EVAL "return {1.9,-2.5,'x',true,false,{ok='fine'}}" 0
+        EVAL "return {ok='x', err='y'}" 0
+        EVAL "return {err='bad'}" 0
+        EVAL "return {err='-bad'}" 0
+        EVAL "return {ok='a\r\nb'}" 0
+        EVAL "return {{1,{2,{3}}},{}}" 0
+        EVAL "local t = {} t[1]=1 t[3]=3 return t" 0
+        EVAL "return {double=1.5}" 0
+        EVAL "return {map={a=1}}" 0
+        EVAL "return {set={x=true}}" 0
+        EVAL "return {big_number='123'}" 0
+        EVAL "return redis.status_reply('fine')" 0
+        EVAL "return redis.error_reply('My err')" 0
+        EVAL "return redis.error_reply('Myerr')" 0
+        EVAL "return redis.error_reply('-X y')" 0
+        EVAL "return redis.status_reply()" 0
+        EVAL "return redis.error_reply(3)" 0
+        EVAL "return {KEYS[1], ARGV[1], #KEYS, #ARGV}" 1 k a
+        EVAL "return {tostring(1e15), tostring(0.1), 2^53}" 0
+        "##,
+    );
+}
+
+#[test]
+fn conversions_redis_to_lua() {
+    diff::check(
+        r##"
+        SET s abc
+        RPUSH l a b c
+        HSET h f v
+        EVAL "return redis.call('get', 's')" 0
+        EVAL "return type(redis.call('get', 'nokey'))" 0
+        EVAL "return tostring(redis.call('get', 'nokey'))" 0
+        EVAL "return redis.call('lrange', 'l', 0, -1)" 0
+        EVAL "return redis.call('incr', 'n')" 0
+        EVAL "return type(redis.call('incr', 'n'))" 0
+        EVAL "return redis.call('ping')" 0
+        EVAL "return redis.call('ping').ok" 0
+        EVAL "return redis.pcall('incr', 's')" 0
+        EVAL "return redis.pcall('incr', 's').err" 0
+        EVAL "return redis.call('set', 'f', 3.5)" 0
+        EVAL "redis.call('set', 'f', 1/3) return redis.call('get', 'f')" 0
+        EVAL "redis.call('set', 'f', 100) return redis.call('get', 'f')" 0
+        EVAL "return redis.call('hgetall', 'h')" 0
+        EVAL "redis.setresp(3) return redis.call('hgetall', 'h')" 0
+        EVAL "redis.setresp(3) local r = redis.call('hgetall', 'h') return r.map.f" 0
+        EVAL "redis.setresp(3) return type(redis.call('get', 'nokey'))" 0
+        EVAL "redis.setresp(3) return redis.call('smembers', 'nokey')" 0
+        EVAL "redis.setresp(3) return true" 0
+        EVAL "redis.setresp(3) return false" 0
+        EVAL "redis.setresp(3) return {map={a=1}, set={x=true}, double=1.5}" 0
+        HELLO 3
+        EVAL "return {map={a=1}}" 0
+        EVAL "return {set={x=true}}" 0
+        EVAL "return {double=1.5}" 0
+        EVAL "return {big_number='123'}" 0
+        EVAL "return true" 0
+        EVAL "return false" 0
+        EVAL "return nil" 0
+        EVAL "redis.setresp(3) return false" 0
+        EVAL "redis.setresp(3) return redis.call('hgetall', 'h')" 0
+        "##,
+    );
+}
+
+#[test]
+fn errors() {
+    diff::check(
+        r##"
+        SET s abc
+        EVAL "return x" 0
+        EVAL "x=1" 0
+        EVAL "return redis.call('nosuch')" 0
+        EVAL "return redis.call('get')" 0
+        EVAL "return redis.pcall('get')" 0
+        EVAL "return (" 0
+        EVAL "error('boom')" 0
+        EVAL "error({err='X y'})" 0
+        EVAL "error()" 0
+        EVAL "error(12)" 0
+        EVAL "return redis.call('incr', 's')" 0
+        EVAL "local x = 1\nreturn redis.call('incr', 's')" 0
+        EVAL "return redis.call()" 0
+        EVAL "return redis.pcall()" 0
+        EVAL "return redis.call({})" 0
+        EVAL "return redis.call('eval', 'return 1', 0)" 0
+        EVAL "return redis.call('config')" 0
+        EVAL "return redis.call('config', 'nosuch')" 0
+        EVAL "return ('x'):bad()" 0
+        EVAL "local t = nil; return t.x" 0
+        EVAL "return redis.sha1hex()" 0
+        EVAL "return redis.setresp(4)" 0
+        EVAL "return redis.set_repl(99)" 0
+        EVAL "return redis.log(99, 'hi')" 0
+        EVAL "return redis.log()" 0
+        EVAL "return math.random(1,2,3)" 0
+        EVAL "return math.random(0)" 0
+        EVAL "local ok, e = pcall(redis.call, 'nosuch') return e" 0
+        EVAL "local ok, e = pcall(redis.call, 'nosuch') return type(e)" 0
+        EVAL "return {pcall(function() error({err='E1'}) end)}" 0
+        EVAL "return {pcall(function() error('plain') end)}" 0
+        EVAL "return 1" -1
+        EVAL "return 1" 2 a
+        EVAL "return 1" x
+        EVALSHA 0000000000000000000000000000000000000000 0
+        EVALSHA abc 0
+        EVAL
+        "##,
+    );
+}
+
+#[test]
+fn sandbox_and_environment() {
+    diff::check(
+        r##"
+        EVAL "return type(debug)" 0
+        EVAL "return type(os)" 0
+        EVAL "return type(io)" 0
+        EVAL "return type(print)" 0
+        EVAL "return type(loadfile)" 0
+        EVAL "return type(dofile)" 0
+        EVAL "return type(require)" 0
+        EVAL "return type(setfenv)" 0
+        EVAL "return {type(cjson), type(cmsgpack), type(bit), type(struct), type(math), type(string), type(table), type(coroutine)}" 0
+        EVAL "return {type(redis.breakpoint), type(redis.debug), type(redis.replicate_commands), type(redis.set_repl), type(redis.setresp), type(redis.log), type(redis.sha1hex), type(redis.acl_check_cmd)}" 0
+        EVAL "return redis.REDIS_VERSION .. ' ' .. redis.REDIS_VERSION_NUM" 0
+        EVAL "return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING, redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL}" 0
+        EVAL "return redis.replicate_commands()" 0
+        EVAL "return redis.breakpoint()" 0
+        EVAL "return redis.log(redis.LOG_WARNING, 'from a script')" 0
+        EVAL "return redis.sha1hex('')" 0
+        EVAL "return redis.sha1hex('abc')" 0
+        EVAL "string.foo = 1" 0
+        EVAL "redis.call = 1" 0
+        EVAL "_G.x = 1" 0
+        EVAL "return redis.call('ping')" 0
+        EVAL "return loadstring('return 1')()" 0
+        EVAL "return coroutine.wrap(function() coroutine.yield(redis.call('ping')) end)()" 0
+        EVAL "return string.format('%d %s %5.2f', 5, 'x', 1.5)" 0
+        EVAL "return table.concat({1, 2, 3}, ',')" 0
+        EVAL "return math.floor(3.7)" 0
+        EVAL "return select('#', 1, 2, 3)" 0
+        EVAL "return unpack({1, 2})" 0
+        EVAL "redis.call('select', 1) redis.call('set', 'indb1', 'v') return redis.call('dbsize')" 0
+        DBSIZE
+        SELECT 1
+        GET indb1
+        "##,
+    );
+}
+
+#[test]
+fn shebang_flags_and_read_only() {
+    diff::check(
+        r##"
+        EVAL "#!lua flags=bad\nreturn 1" 0
+        EVAL "#!python\nreturn 1" 0
+        EVAL "#!lua foo=bar\nreturn 1" 0
+        EVAL "#!lua" 0
+        EVAL "#!lua flags=\nreturn redis.call('set', 'x', 1)" 0
+        EVAL "#!lua flags=no-writes\nreturn redis.call('set', 'a', 'b')" 0
+        EVAL "#!lua flags=no-writes,allow-oom,allow-stale,no-cluster,allow-cross-slot-keys\nreturn redis.call('get', 'x')" 0
+        EVAL "#!lua\nreturn redis.call('get', KEYS[1])" 1 x
+        EVAL_RO "#!lua\nreturn 1" 0
+        EVAL_RO "return redis.call('set', 'a', 'b')" 0
+        EVAL_RO "return redis.call('get', 'x')" 0
+        EVALSHA_RO 0000000000000000000000000000000000000000 0
+        "##,
+    );
+}
+
+#[test]
+fn script_cache() {
+    diff::check(
+        r##"
+        SCRIPT FLUSH
+        SCRIPT LOAD "return 'loaded'"
+        SCRIPT LOAD "return ("
+        SCRIPT LOAD "#!lua flags=bad\nreturn 1"
+        EVALSHA 9fe8b3ea4d9ab4b2f5a1e7b1b4f5a1cbb3e0b3e0 0
+        SCRIPT EXISTS 0ae0fdbd2c9bfcb3f7b5d0ed2f0e4e8f4bbab5e4 a
+        EVAL "return 'cached by eval'" 0
+        SCRIPT EXISTS 4f5b2c1f1d7ad9ee4b0ba0b3b0ee1df2b0c6f3c7
+        SCRIPT FLUSH bad
+        SCRIPT FLUSH async sync
+        SCRIPT FLUSH ASYNC
+        SCRIPT FLUSH SYNC
+        SCRIPT EXISTS
+        SCRIPT KILL
+        SCRIPT DEBUG x
+        SCRIPT DEBUG no
+        SCRIPT HELP
+        SCRIPT LOAD
+        SCRIPT nosuch
+        SCRIPT
+        "##,
+    );
+    // The SHA1 of a loaded script runs it, in either case.
+    diff::check(
+        r##"
+        SCRIPT LOAD "return 'loaded'"
+        EVALSHA 1e4e3b1d5d0f02b7e1b5a1e5b83d0e0ab2ba3a7b 0
+        "##,
+    );
+}
