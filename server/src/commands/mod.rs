@@ -11,6 +11,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod function;
 pub mod hash;
 pub mod info;
 pub mod introspection;

@@ -24,6 +24,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::set::specs,
     super::zset::specs,
     super::scripting::specs,
+    super::function::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

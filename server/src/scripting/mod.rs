@@ -40,6 +40,13 @@ pub struct RunFlags {
     pub kill: AtomicBool,
     /// The script ran a write command: it cannot be killed any more.
     pub wrote: AtomicBool,
+    /// While FUNCTION LOAD runs a library's code: when it must stop (unix ms, 0 = none).
+    pub load_deadline_ms: AtomicI64,
+    /// Name of the running function and the command that runs it (FUNCTION STATS).
+    pub current: Mutex<Option<(String, Vec<Bytes>)>>,
+    /// Library and function counts, readable while a function runs (FUNCTION STATS).
+    pub libraries: std::sync::atomic::AtomicUsize,
+    pub functions: std::sync::atomic::AtomicUsize,
 }
 
 impl RunFlags {
@@ -120,11 +127,15 @@ pub fn lua_error_message(e: &mlua::Error) -> String {
 
 /// Raises the kill error inside the script once SCRIPT/FUNCTION KILL asked for it. It
 /// keeps raising at every check, so a script cannot survive by catching it with pcall.
-fn install_kill_hook(lua: &Lua, run: &Arc<RunFlags>) {
+pub(crate) fn install_kill_hook(lua: &Lua, run: &Arc<RunFlags>) {
     let run = run.clone();
     lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), move |_, _| {
         if run.kill.load(Ordering::Acquire) {
             return Err(mlua::Error::RuntimeError(vm::KILLED.to_string()));
+        }
+        let deadline = run.load_deadline_ms.load(Ordering::Acquire);
+        if deadline > 0 && rhodium_storage::clock::now_ms() > deadline {
+            return Err(mlua::Error::RuntimeError(vm::LOAD_TIMEOUT.to_string()));
         }
         Ok(VmState::Continue)
     });

@@ -68,11 +68,37 @@ setmetatable(G, {
   end,
   __newindex = refuse,
 })
-local GP = readonly(G)
+local gp_mt = { __index = G, __newindex = refuse, __metatable = false }
+local GP = setmetatable({}, gp_mt)
 rawset(G, '_G', GP)
 proxies[#proxies + 1] = GP
 rt.G = G
 rt.globals = GP
+
+-- FUNCTION LOAD runs a library's code against a small API (Redis's library globals):
+-- only redis.register_function, redis.log, the LOG_* levels and the version.
+local function strict(t)
+  return setmetatable(t, {
+    __index = function(_, n)
+      error("Script attempted to access nonexistent global variable '" .. tostring(n) .. "'", 2)
+    end,
+    __newindex = refuse,
+    __metatable = false,
+  })
+end
+rt.load_library = function(f, register)
+  local api = {
+    register_function = register,
+    log = rawget(G, 'redis').log,
+    LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+    REDIS_VERSION = rt.version, REDIS_VERSION_NUM = rt.version_num,
+  }
+  gp_mt.__index = strict({ redis = strict(api) })
+  local ok, r = xpcall(f, handler)
+  gp_mt.__index = G
+  for k in pairs(GP) do rawset(GP, k, nil) end
+  return ok, r
+end
 
 -- The runner: xpcall with Redis's error handler, then scrub the proxies.
 rt.run = function(f, keys, args)

@@ -86,7 +86,7 @@ mod tests {
     fn shebangs() {
         assert_eq!(parse(b"return 1", false).unwrap().flags, sflags::EVAL_COMPAT_MODE);
         let s = parse(b"#!lua flags=no-writes,allow-oom\nreturn 1", false).unwrap();
-        assert_eq!((s.flags, s.len), (sflags::NO_WRITES | sflags::ALLOW_OOM, 32));
+        assert_eq!((s.flags, s.len), (sflags::NO_WRITES | sflags::ALLOW_OOM, 31));
         assert_eq!(parse(b"#!lua flags=\nx", false).unwrap().flags, 0);
         assert_eq!(parse(b"#!lua", false).unwrap_err(), "Invalid script shebang");
         assert_eq!(parse(b"#!python\n", false).unwrap_err(), "Unexpected engine in script shebang: #!python");

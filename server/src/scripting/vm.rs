@@ -85,6 +85,8 @@ pub fn create() -> mlua::Result<Lua> {
 
     let rt = lua.create_table()?;
     rt.raw_set("FAIL", fail_marker())?;
+    rt.raw_set("version", crate::REDIS_VERSION)?;
+    rt.raw_set("version_num", REDIS_VERSION_NUM)?;
     rt.raw_set("errtext", lua.create_function(|_, v: Value| Ok(error_text(&v)))?)?;
     let (call, pcall, make_raising) = super::trampoline::functions(&lua)?;
     rt.raw_set("call", call)?;
@@ -351,6 +353,9 @@ fn root_message(e: &mlua::Error) -> String {
     }
 }
 
+/// Message of the error raised in a library's code that runs too long at FUNCTION LOAD.
+pub const LOAD_TIMEOUT: &str = "FUNCTION LOAD timeout";
+
 /// Message of the error a SCRIPT KILL / FUNCTION KILL raises inside the script.
 pub const KILLED: &str = "Script killed by user with SCRIPT KILL...";
 
@@ -372,8 +377,8 @@ fn error_handler(lua: &Lua, e: Value) -> mlua::Result<Table> {
         Value::Error(err) => {
             let msg = root_message(&err);
             let t = lua.create_table()?;
-            if msg == KILLED {
-                t.raw_set("err", format!("ERR {KILLED}"))?;
+            if msg == KILLED || msg == LOAD_TIMEOUT {
+                t.raw_set("err", format!("ERR {msg}"))?;
             } else {
                 let pos = match &frame {
                     Some((src, line)) if *line > 0 => format!("{}:{}: ", src.strip_prefix('@').unwrap_or(src), line),
