@@ -222,3 +222,85 @@ fn script_cache() {
         "##,
     );
 }
+
+/// Runs the busy-script scenario on one server and returns what every step answered.
+fn busy_transcript(s: &rhodium_it::TestServer) -> Vec<String> {
+    use std::time::Duration;
+    let text = |r: std::io::Result<Vec<u8>>| String::from_utf8_lossy(&r.unwrap_or_default()).into_owned();
+    let mut runner = s.raw();
+    let mut other = s.raw();
+    let mut t = Vec::new();
+    t.push(text(other.cmd_bytes(&["CONFIG", "SET", "busy-reply-threshold", "100"])));
+    let busy_loop = "local i = 0 while true do i = i + 1 end";
+    runner.send_raw(format!("*3\r\n$4\r\nEVAL\r\n${}\r\n{}\r\n$1\r\n0\r\n", busy_loop.len(), busy_loop).as_bytes()).unwrap();
+    let mut first = String::new();
+    rhodium_it::wait_until(Duration::from_secs(10), "-BUSY", || {
+        first = text(other.cmd_bytes(&["PING"]));
+        first.starts_with("-BUSY")
+    });
+    t.push(first);
+    t.push(text(other.cmd_bytes(&["GET", "x"])));
+    t.push(text(other.cmd_bytes(&["FUNCTION", "STATS"])));
+    t.push(text(other.cmd_bytes(&["FUNCTION", "KILL"])));
+    t.push(text(other.cmd_bytes(&["SCRIPT", "KILL"])));
+    t.push(String::from_utf8_lossy(&runner.read_reply_bytes().unwrap_or_default()).into_owned());
+    t.push(text(other.cmd_bytes(&["PING"])));
+    t.push(text(other.cmd_bytes(&["SCRIPT", "KILL"])));
+    // A script that wrote cannot be killed; SHUTDOWN NOSAVE still stops the server.
+    let writer = "redis.call('set', 'x', '1') local i = 0 while true do i = i + 1 end";
+    runner.send_raw(format!("*3\r\n$4\r\nEVAL\r\n${}\r\n{}\r\n$1\r\n0\r\n", writer.len(), writer).as_bytes()).unwrap();
+    rhodium_it::wait_until(Duration::from_secs(10), "-BUSY", || text(other.cmd_bytes(&["PING"])).starts_with("-BUSY"));
+    t.push(text(other.cmd_bytes(&["SCRIPT", "KILL"])));
+    let _ = other.send_raw(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n");
+    t
+}
+
+#[test]
+fn busy_script_kill_and_shutdown_nosave() {
+    let Some(mut p) = diff::Pair::start(&[]) else { return };
+    let ours = busy_transcript(&p.ours);
+    let theirs = busy_transcript(&p.theirs);
+    assert_eq!(ours, theirs);
+    assert!(p.ours.wait_exit(std::time::Duration::from_secs(10)).is_some(), "SHUTDOWN NOSAVE did not stop a server busy in a script");
+    assert!(p.theirs.wait_exit(std::time::Duration::from_secs(10)).is_some());
+}
+
+#[test]
+fn real_world_scripts() {
+    diff::check(
+        r##"
+        # Distributed lock release: delete only if the token matches.
+        SET lock:res token-1 PX 30000
+        EVAL "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end" 1 lock:res token-2
+        EVAL "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end" 1 lock:res token-1
+        EXISTS lock:res
+        # Lock acquire with NX/PX and a fencing counter.
+        EVAL "if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('incr', KEYS[2]) end return false" 2 lock:a fence tok 10000
+        EVAL "if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('incr', KEYS[2]) end return false" 2 lock:a fence tok 10000
+        # Token bucket rate limiter (capacity, refill per second, now, cost).
+        EVAL "local b = redis.call('hmget', KEYS[1], 'tokens', 'ts') local cap = tonumber(ARGV[1]) local rate = tonumber(ARGV[2]) local now = tonumber(ARGV[3]) local cost = tonumber(ARGV[4]) local tokens = tonumber(b[1]) or cap local ts = tonumber(b[2]) or now tokens = math.min(cap, tokens + (now - ts) * rate) local ok = 0 if tokens >= cost then tokens = tokens - cost ok = 1 end redis.call('hset', KEYS[1], 'tokens', tokens, 'ts', now) redis.call('expire', KEYS[1], 60) return {ok, tostring(tokens)}" 1 bucket 5 1 1000 2
+        EVAL "local b = redis.call('hmget', KEYS[1], 'tokens', 'ts') local cap = tonumber(ARGV[1]) local rate = tonumber(ARGV[2]) local now = tonumber(ARGV[3]) local cost = tonumber(ARGV[4]) local tokens = tonumber(b[1]) or cap local ts = tonumber(b[2]) or now tokens = math.min(cap, tokens + (now - ts) * rate) local ok = 0 if tokens >= cost then tokens = tokens - cost ok = 1 end redis.call('hset', KEYS[1], 'tokens', tokens, 'ts', now) redis.call('expire', KEYS[1], 60) return {ok, tostring(tokens)}" 1 bucket 5 1 1000 2
+        EVAL "local b = redis.call('hmget', KEYS[1], 'tokens', 'ts') local cap = tonumber(ARGV[1]) local rate = tonumber(ARGV[2]) local now = tonumber(ARGV[3]) local cost = tonumber(ARGV[4]) local tokens = tonumber(b[1]) or cap local ts = tonumber(b[2]) or now tokens = math.min(cap, tokens + (now - ts) * rate) local ok = 0 if tokens >= cost then tokens = tokens - cost ok = 1 end redis.call('hset', KEYS[1], 'tokens', tokens, 'ts', now) redis.call('expire', KEYS[1], 60) return {ok, tostring(tokens)}" 1 bucket 5 1 1000 2
+        EVAL "local b = redis.call('hmget', KEYS[1], 'tokens', 'ts') local cap = tonumber(ARGV[1]) local rate = tonumber(ARGV[2]) local now = tonumber(ARGV[3]) local cost = tonumber(ARGV[4]) local tokens = tonumber(b[1]) or cap local ts = tonumber(b[2]) or now tokens = math.min(cap, tokens + (now - ts) * rate) local ok = 0 if tokens >= cost then tokens = tokens - cost ok = 1 end redis.call('hset', KEYS[1], 'tokens', tokens, 'ts', now) redis.call('expire', KEYS[1], 60) return {ok, tostring(tokens)}" 1 bucket 5 1 1001.5 2
+        HGETALL bucket
+        TTL bucket
+        # Fixed-window counter.
+        EVAL "local c = redis.call('incr', KEYS[1]) if c == 1 then redis.call('expire', KEYS[1], ARGV[1]) end if c > tonumber(ARGV[2]) then return 0 end return c" 1 win 10 2
+        EVAL "local c = redis.call('incr', KEYS[1]) if c == 1 then redis.call('expire', KEYS[1], ARGV[1]) end if c > tonumber(ARGV[2]) then return 0 end return c" 1 win 10 2
+        EVAL "local c = redis.call('incr', KEYS[1]) if c == 1 then redis.call('expire', KEYS[1], ARGV[1]) end if c > tonumber(ARGV[2]) then return 0 end return c" 1 win 10 2
+        # Reliable queue: move the oldest job to a processing list, ack, and requeue.
+        RPUSH q:pending j1 j2 j3
+        EVAL "local j = redis.call('lpop', KEYS[1]) if not j then return false end redis.call('rpush', KEYS[2], j) redis.call('hset', KEYS[3], j, ARGV[1]) return j" 3 q:pending q:processing q:started 1000
+        EVAL "local j = redis.call('lpop', KEYS[1]) if not j then return false end redis.call('rpush', KEYS[2], j) redis.call('hset', KEYS[3], j, ARGV[1]) return j" 3 q:pending q:processing q:started 1001
+        EVAL "local n = redis.call('lrem', KEYS[1], 1, ARGV[1]) redis.call('hdel', KEYS[2], ARGV[1]) return n" 2 q:processing q:started j1
+        EVAL "local moved = {} for _, j in ipairs(redis.call('lrange', KEYS[1], 0, -1)) do local t = tonumber(redis.call('hget', KEYS[3], j)) if t and t < tonumber(ARGV[1]) then redis.call('lrem', KEYS[1], 1, j) redis.call('lpush', KEYS[2], j) redis.call('hdel', KEYS[3], j) table.insert(moved, j) end end return moved" 3 q:processing q:pending q:started 2000
+        LRANGE q:pending 0 -1
+        LRANGE q:processing 0 -1
+        EVAL "local j = redis.call('lpop', KEYS[1]) if not j then return false end redis.call('rpush', KEYS[2], j) return j" 2 q:empty q:processing
+        # Compare-and-set on a hash field, with SCRIPT LOAD + EVALSHA.
+        HSET acct balance 100
+        EVAL "local v = tonumber(redis.call('hget', KEYS[1], 'balance')) if v < tonumber(ARGV[1]) then return redis.error_reply('INSUFFICIENT funds') end return redis.call('hincrby', KEYS[1], 'balance', -ARGV[1])" 1 acct 30
+        EVAL "local v = tonumber(redis.call('hget', KEYS[1], 'balance')) if v < tonumber(ARGV[1]) then return redis.error_reply('INSUFFICIENT funds') end return redis.call('hincrby', KEYS[1], 'balance', -ARGV[1])" 1 acct 300
+        "##,
+    );
+}

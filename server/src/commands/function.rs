@@ -205,6 +205,9 @@ fn restore(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResu
 fn stats(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     // Served without the functions lock: this runs beside a busy function.
     let run = &ctx.server.scripting.run;
+    if run.running.load(Ordering::Acquire) && run.eval_mode.load(Ordering::Acquire) {
+        return Err(CommandError::raw(crate::scripting::busy_error(true)));
+    }
     out.map(2);
     out.bulk(b"running_script");
     let current = if run.running.load(Ordering::Acquire) { run.current.lock().clone() } else { None };

@@ -126,7 +126,9 @@ async fn run_admitted(server: &Server, client: &mut ClientState, argv: rhodium_p
                 crate::scripting::Admission::Go { .. } => {}
             }
             if !server.scripting.run.running.load(Ordering::Acquire) {
-                dispatch::execute_looked_up(server, client, argv, lookup, out);
+                // A script may run long: hand this worker's other tasks to another thread
+                // so connections keep being served (-BUSY, SCRIPT KILL).
+                tokio::task::block_in_place(|| dispatch::execute_looked_up(server, client, argv, lookup, out));
                 return;
             }
         }

@@ -504,7 +504,7 @@ mod tests {
         assert_eq!(metadata(b"#!python name=x\n").unwrap_err(), "Engine 'python' not found");
         assert_eq!(metadata(b"#!lua name=a-b\n").unwrap_err(), BAD_NAME);
         assert_eq!(metadata(b"#!lua name=l flags=x\n").unwrap_err(), "Invalid metadata value given: flags=x");
-        assert_eq!(metadata(b"#!lua name=lib_1\nx").unwrap(), ("lib_1".to_string(), 15));
+        assert_eq!(metadata(b"#!lua name=lib_1\nx").unwrap(), ("lib_1".to_string(), 16));
     }
 
     #[test]
