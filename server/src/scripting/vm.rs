@@ -29,6 +29,12 @@ pub fn fail_table(lua: &Lua, msg: &str) -> mlua::Result<MultiValue> {
     Ok(MultiValue::from_iter([raise_marker(), Value::Table(t)]))
 }
 
+/// `(RAISE, msg)`: a plain string error without position (a Lua runtime error raised
+/// inside a C function).
+pub fn raise_string(lua: &Lua, msg: &str) -> mlua::Result<MultiValue> {
+    Ok(MultiValue::from_iter([raise_marker(), Value::String(lua.create_string(msg)?)]))
+}
+
 /// `(FAIL, msg)`: a library error the prelude raises at the caller's level.
 pub fn fail(lua: &Lua, msg: &str) -> mlua::Result<MultiValue> {
     Ok(MultiValue::from_iter([fail_marker(), Value::String(lua.create_string(msg)?)]))
