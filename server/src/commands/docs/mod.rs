@@ -12,12 +12,13 @@ mod generic;
 mod list;
 mod hash;
 mod server;
+mod scripting;
 mod set;
 mod sorted_set;
 mod string;
 
 /// Every group's table.
-const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, list::DOCS, hash::DOCS, set::DOCS, sorted_set::DOCS];
+const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, list::DOCS, hash::DOCS, set::DOCS, sorted_set::DOCS, scripting::DOCS];
 
 /// The docs of a command by its full lower-case name.
 pub fn lookup(fullname: &str) -> Option<&'static Doc> {
