@@ -568,3 +568,25 @@ fn cmsgpack_pack_unpack() {
         "##,
     );
 }
+
+#[test]
+fn info_counts_cached_scripts_and_functions() {
+    let s = rhodium_it::TestServer::start(&[]);
+    let mut c = s.raw();
+    let field = |c: &mut rhodium_it::RawConn, name: &str| -> String {
+        let info = String::from_utf8_lossy(&c.cmd_bytes(&["INFO", "memory"]).unwrap()).into_owned();
+        info.lines().find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string)).unwrap_or_default()
+    };
+    assert_eq!(field(&mut c, "number_of_cached_scripts"), "0");
+    c.cmd(&["EVAL", "return 1", "0"]).unwrap();
+    c.cmd(&["SCRIPT", "LOAD", "return 2"]).unwrap();
+    c.cmd(&["EVAL", "return 1", "0"]).unwrap();
+    assert_eq!(field(&mut c, "number_of_cached_scripts"), "2");
+    c.cmd(&["FUNCTION", "LOAD", "#!lua name=l\nredis.register_function('a', function() end) redis.register_function('b', function() end)"]).unwrap();
+    assert_eq!(field(&mut c, "number_of_functions"), "2");
+    assert_eq!(field(&mut c, "number_of_libraries"), "1");
+    c.cmd(&["SCRIPT", "FLUSH"]).unwrap();
+    c.cmd(&["FUNCTION", "FLUSH"]).unwrap();
+    assert_eq!(field(&mut c, "number_of_cached_scripts"), "0");
+    assert_eq!(field(&mut c, "number_of_functions"), "0");
+}

@@ -98,9 +98,9 @@ impl Functions {
         self.lua.as_ref().ok_or_else(|| "Failed to create the Lua VM".to_string())
     }
 
-    /// Number of registered functions.
-    pub fn function_count(&self) -> usize {
-        self.index.len()
+    /// Bytes used by the VM, if it exists.
+    pub fn used_memory(&self) -> Option<usize> {
+        self.lua.as_ref().map(Lua::used_memory)
     }
 
     /// Compiles and runs a library's code, returning the library (not installed).

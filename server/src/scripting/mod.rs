@@ -141,6 +141,20 @@ pub(crate) fn install_kill_hook(lua: &Lua, run: &Arc<RunFlags>) {
     });
 }
 
+/// Bookkeeping bytes counted per cached script or function besides its text.
+const SCRIPT_OVERHEAD: usize = 64;
+
+/// Scripting's figures in INFO memory.
+pub struct ScriptMemory {
+    pub vm_eval: usize,
+    pub scripts_eval: usize,
+    pub cached_scripts: usize,
+    pub functions: usize,
+    pub libraries: usize,
+    pub vm_functions: usize,
+    pub functions_mem: usize,
+}
+
 /// Everything scripting keeps on the server.
 pub struct Scripting {
     /// STAND-IN for `dispatch::Atomic` (see [`host`]).
@@ -170,11 +184,25 @@ impl Scripting {
         }
     }
 
-    /// (number of cached scripts, bytes of their bodies, Lua VM bytes) for INFO.
-    pub fn eval_memory(&self) -> (usize, usize, usize) {
-        match self.eval.lock().as_ref() {
-            Some(e) => (e.scripts.len(), e.body_bytes, e.lua.used_memory()),
-            None => (0, 0, 0),
+    /// What INFO memory reports about scripting.
+    pub fn memory(&self) -> ScriptMemory {
+        // A VM not created yet is reported at the size of a fresh one in Redis.
+        const FRESH_VM: usize = 32768;
+        let (cached_scripts, scripts_eval, vm_eval) = match self.eval.lock().as_ref() {
+            Some(e) => (e.scripts.len(), e.body_bytes + e.scripts.len() * SCRIPT_OVERHEAD, e.lua.used_memory()),
+            None => (0, 0, FRESH_VM),
+        };
+        let fx = self.functions.lock();
+        let functions_mem = fx.libraries.values().map(|l| l.code.len() + l.name.len() + l.functions.len() * SCRIPT_OVERHEAD).sum();
+        let vm_functions = fx.used_memory().unwrap_or(FRESH_VM);
+        ScriptMemory {
+            vm_eval,
+            scripts_eval,
+            cached_scripts,
+            functions: fx.index.len(),
+            libraries: fx.libraries.len(),
+            vm_functions,
+            functions_mem,
         }
     }
 }
