@@ -9,6 +9,9 @@ use rhodium_protocol::Resp;
 
 use super::{libs, REDIS_VERSION_NUM};
 
+/// Most memory one Lua VM may hold.
+pub const VM_MEMORY_LIMIT: usize = 1 << 30;
+
 /// Chunk name of Rhodium's own Lua code; the error handler skips its frames.
 pub const INTERNAL_CHUNK: &str = "=[rhodium]";
 
@@ -61,6 +64,11 @@ pub struct Rand48(u64);
 impl Rand48 {
     const MASK: u64 = (1 << 48) - 1;
 
+    /// The state before any seeding (rand48's X0, X1, X2 constants), as Redis starts.
+    pub fn initial() -> Rand48 {
+        Rand48(0x1234_ABCD_330E)
+    }
+
     pub fn seeded(seed: i32) -> Rand48 {
         Rand48((((seed as u32) as u64) << 16 | 0x330E) & Self::MASK)
     }
@@ -76,7 +84,10 @@ impl Rand48 {
 pub fn create() -> mlua::Result<Lua> {
     let lua = Lua::new_with(StdLib::TABLE | StdLib::STRING | StdLib::MATH, LuaOptions::default())?;
     lua.set_app_data(RunState::default());
-    lua.set_app_data(Rand48::seeded(0));
+    lua.set_app_data(Rand48::initial());
+    // A runaway script must not take the server's memory with it: past this, Lua's
+    // allocations fail and the script stops with "not enough memory".
+    lua.set_memory_limit(VM_MEMORY_LIMIT)?;
     let g = lua.globals();
     for name in ["print", "dofile", "loadfile", "setfenv", "getfenv", "newproxy", "module", "require", "package", "os", "io", "debug"] {
         g.raw_set(name, Value::Nil)?;
