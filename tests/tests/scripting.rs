@@ -590,3 +590,17 @@ fn info_counts_cached_scripts_and_functions() {
     assert_eq!(field(&mut c, "number_of_cached_scripts"), "0");
     assert_eq!(field(&mut c, "number_of_functions"), "0");
 }
+
+#[test]
+fn math_random_follows_redis_sequence() {
+    diff::check(
+        r##"
+        EVAL "return {math.random(1000), math.random(1000), tostring(math.random()), math.random(5, 10)}" 0
+        EVAL "return {math.random(1000), math.random(1000)}" 0
+        EVAL "math.randomseed(7) return {math.random(1000), math.random(1000), math.random(-5, 5)}" 0
+        EVAL "return math.random(2, 1)" 0
+        EVAL "return math.random('x')" 0
+        EVAL "return math.randomseed()" 0
+        "##,
+    );
+}

@@ -147,7 +147,7 @@ fn list(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         i += 1;
     }
     let fx = ctx.server.scripting.functions.lock();
-    let libs: Vec<_> = fx.libraries.values().filter(|l| pattern.as_ref().map_or(true, |p| rhodium_storage::glob::glob_match(p, l.name.as_bytes(), false))).collect();
+    let libs: Vec<_> = fx.libraries.values().filter(|l| pattern.as_ref().is_none_or(|p| rhodium_storage::glob::glob_match(p, l.name.as_bytes(), false))).collect();
     out.array(libs.len());
     for lib in libs {
         out.map(if withcode { 4 } else { 3 });

@@ -140,7 +140,7 @@ fn script_exists(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> C
     let found: Vec<bool> = ctx
         .server
         .scripting
-        .with_eval(|eng| shas.iter().map(|s| std::str::from_utf8(s).map_or(false, |s| eng.scripts.contains_key(s))).collect())
+        .with_eval(|eng| shas.iter().map(|s| std::str::from_utf8(s).is_ok_and(|s| eng.scripts.contains_key(s))).collect())
         .map_err(CommandError::Msg)?;
     out.array(found.len());
     for f in found {

@@ -204,9 +204,12 @@ pub fn lua_to_reply(lua: &Lua, v: &Value, script_resp: Resp, out: &mut ReplyWrit
     Ok(())
 }
 
+/// 2^63, the first double past `i64`.
+const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+
 /// C's `(long long)double` on x86-64: out-of-range values and NaN give `i64::MIN`.
 pub fn c_cast_i64(n: f64) -> i64 {
-    if n.is_nan() || n >= 9.223372036854775807e18 || n < -9.223372036854775808e18 {
+    if n.is_nan() || !(-TWO_63..TWO_63).contains(&n) {
         i64::MIN
     } else {
         n as i64

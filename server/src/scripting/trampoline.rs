@@ -17,9 +17,9 @@ use mlua::{Function, Lua};
 pub const IMPL_KEY: &std::ffi::CStr = c"rhodium.impl";
 
 /// The marker pointer of [`super::vm::fail_marker`].
-const FAIL_PTR: *mut c_void = 1 as *mut c_void;
+const FAIL_PTR: *mut c_void = std::ptr::without_provenance_mut(1);
 /// The marker pointer of [`super::vm::raise_marker`].
-const RAISE_PTR: *mut c_void = 2 as *mut c_void;
+const RAISE_PTR: *mut c_void = std::ptr::without_provenance_mut(2);
 
 /// `redis.call`: calls the run's implementation as `impl(raise, ...)`, which returns
 /// `(reply, raise)`; raises the reply (an error table) when asked.

@@ -2,8 +2,6 @@
 //! the `redis` table, cjson, cmsgpack, bit and struct, Redis's deterministic
 //! `math.random`, the error handler, and protected globals.
 
-use std::ffi::c_void;
-
 use mlua::{LightUserData, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use rhodium_protocol::Resp;
 
@@ -17,12 +15,12 @@ pub const INTERNAL_CHUNK: &str = "=[rhodium]";
 
 /// Marker a Rust library function returns first to say "raise the message that follows".
 pub fn fail_marker() -> Value {
-    Value::LightUserData(LightUserData(1 as *mut c_void))
+    Value::LightUserData(LightUserData(std::ptr::without_provenance_mut(1)))
 }
 
 /// Marker a Rust function returns first to say "raise the value that follows as is".
 pub fn raise_marker() -> Value {
-    Value::LightUserData(LightUserData(2 as *mut c_void))
+    Value::LightUserData(LightUserData(std::ptr::without_provenance_mut(2)))
 }
 
 /// `(RAISE, {err="ERR msg"})`: an error raised as Redis's `luaPushError` + `luaError`.
@@ -74,7 +72,7 @@ impl Rand48 {
     }
 
     /// The next 31-bit value (`redisLrand48`).
-    pub fn next(&mut self) -> i32 {
+    pub fn next_value(&mut self) -> i32 {
         self.0 = (self.0.wrapping_mul(0x5DEECE66D).wrapping_add(0xB)) & Self::MASK;
         (self.0 >> 17) as i32
     }
@@ -135,7 +133,7 @@ fn register_math(lua: &Lua) -> mlua::Result<()> {
         lua.create_function(|lua, args: MultiValue| {
             let r = {
                 let Some(mut rng) = lua.app_data_mut::<Rand48>() else { return fail(lua, "no random state") };
-                (rng.next() % i32::MAX) as f64 / i32::MAX as f64
+                (rng.next_value() % i32::MAX) as f64 / i32::MAX as f64
             };
             let int = |v: &Value| -> Option<i64> {
                 match v {

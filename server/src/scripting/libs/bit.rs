@@ -38,7 +38,7 @@ fn shift(args: &[Value], f: &str, op: fn(u32, u32) -> u32) -> Result<f64, String
 
 fn tohex(lua: &Lua, args: &[Value]) -> Result<Value, String> {
     let x = arg(args, 1, "tohex")? as u32;
-    let mut n: i32 = if args.get(1).map_or(true, Value::is_nil) { 8 } else { arg(args, 2, "tohex")? };
+    let mut n: i32 = if args.get(1).is_none_or(Value::is_nil) { 8 } else { arg(args, 2, "tohex")? };
     let upper = n < 0;
     if upper {
         n = n.wrapping_neg();

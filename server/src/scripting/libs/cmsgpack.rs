@@ -12,6 +12,9 @@ enum DecodeFailure {
     Raw(&'static str),
 }
 
+/// 2^63, the first double past `i64`.
+const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+
 /// Deeper tables are packed as nil (LUACMSGPACK_MAX_NESTING).
 const MAX_NESTING: usize = 16;
 
@@ -49,7 +52,7 @@ fn encode_int(n: i64, out: &mut Vec<u8>) {
 
 fn encode_number(n: f64, out: &mut Vec<u8>) {
     // IS_INT64_EQUIVALENT: finite and unchanged by a round trip through int64_t.
-    if !n.is_infinite() && !n.is_nan() && n >= -9.223372036854775808e18 && n < 9.223372036854775808e18 && (n as i64) as f64 == n {
+    if n.is_finite() && (-TWO_63..TWO_63).contains(&n) && (n as i64) as f64 == n {
         encode_int(n as i64, out);
         return;
     }

@@ -61,10 +61,6 @@ pub fn check_bytes(lua: &Lua, args: &[Value], n: usize, fname: &str) -> Result<V
     }
 }
 
-/// Lua 5.1's `%.14g` number formatting (`tostring` of a number).
-pub fn fmt_14g(n: f64) -> String {
-    fmt_g(n, 14)
-}
 
 /// C's `%.<prec>g`.
 pub fn fmt_g(n: f64, prec: usize) -> String {
@@ -106,13 +102,13 @@ mod tests {
 
     #[test]
     fn g_format() {
-        assert_eq!(fmt_14g(1e15), "1e+15");
-        assert_eq!(fmt_14g(0.1), "0.1");
-        assert_eq!(fmt_14g(100.0), "100");
-        assert_eq!(fmt_14g(1.0 / 3.0), "0.33333333333333");
-        assert_eq!(fmt_14g(123456789012345.0), "1.2345678901234e+14");
-        assert_eq!(fmt_14g(0.0001), "0.0001");
-        assert_eq!(fmt_14g(0.00001), "1e-05");
-        assert_eq!(fmt_14g(-2.5), "-2.5");
+        assert_eq!(fmt_g(1e15, 14), "1e+15");
+        assert_eq!(fmt_g(0.1, 14), "0.1");
+        assert_eq!(fmt_g(100.0, 14), "100");
+        assert_eq!(fmt_g(1.0 / 3.0, 14), "0.33333333333333");
+        assert_eq!(fmt_g(123456789012345.0, 14), "1.2345678901234e+14");
+        assert_eq!(fmt_g(0.0001, 14), "0.0001");
+        assert_eq!(fmt_g(0.00001, 14), "1e-05");
+        assert_eq!(fmt_g(-2.5, 14), "-2.5");
     }
 }

@@ -117,7 +117,7 @@ fn pack(lua: &Lua, args: &[Value]) -> Result<Vec<u8>, String> {
         i += 1;
         let mut size = optsize(opt, &fmt, &mut i)?;
         let pad = toalign(out.len(), &h, opt, size);
-        out.extend(std::iter::repeat(0).take(pad));
+        out.resize(out.len() + pad, 0);
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let n = pack_number(args, arg)?;
