@@ -142,3 +142,39 @@ fn run_inner(server: &Server, lua: &Lua, func: &Function, inv: &Invocation<'_>, 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use rhodium_protocol::{ReplyWriter, Resp};
+
+    use crate::dispatch::execute;
+    use crate::testkit::Harness;
+
+    fn run(h: &mut Harness, parts: &[&str]) -> String {
+        let argv = parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect();
+        let mut out = ReplyWriter::new(Resp::V2);
+        execute(&h.server, &mut h.client, argv, &mut out);
+        String::from_utf8_lossy(out.as_bytes()).into_owned()
+    }
+
+    #[test]
+    fn scripts_propagate_their_effects_not_themselves() {
+        let mut h = Harness::new();
+        let reply = run(&mut h, &["EVAL", "redis.call('set', KEYS[1], math.random(1000)) redis.call('incr', 'n') return redis.call('get', KEYS[1])", "1", "k"]);
+        let value = reply.lines().nth(1).unwrap_or_default().to_string();
+        let p = h.take();
+        assert_eq!(p, vec![(0, format!("set k {value}")), (0, "incr n".to_string())]);
+
+        // Reads propagate nothing; a failed write propagates nothing either.
+        assert_eq!(run(&mut h, &["EVAL", "return redis.call('get', 'k')", "0"]), format!("$3\r\n{value}\r\n"));
+        run(&mut h, &["EVAL", "return redis.pcall('incr', 'k', 'extra')", "0"]);
+        assert!(h.take().is_empty());
+
+        // SELECT inside a script moves the script's client only.
+        assert_eq!(run(&mut h, &["EVAL", "redis.call('select', 1) return redis.call('set', 'x', 'y')", "0"]), "+OK\r\n");
+        assert_eq!(h.take(), vec![(1, "set x y".to_string())]);
+        assert_eq!(h.client.db, 0);
+        assert_eq!(run(&mut h, &["EXISTS", "x"]), ":0\r\n");
+    }
+}
