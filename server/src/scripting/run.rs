@@ -80,6 +80,8 @@ fn run_inner(server: &Server, lua: &Lua, func: &Function, inv: &Invocation<'_>, 
     let readonly = inv.readonly;
     let rt = vm::rt(lua)?;
     let runner: Function = rt.raw_get("run")?;
+    // One reply buffer for every command of the run.
+    let mut w = ReplyWriter::new(rhodium_protocol::Resp::V2);
     let (ok, result): (bool, Value) = lua.scope(|scope| {
         let imp = scope.create_function_mut(|lua, mut args: MultiValue| -> mlua::Result<(Value, bool)> {
             let raise = matches!(args.pop_front(), Some(Value::Boolean(true)));
@@ -114,7 +116,9 @@ fn run_inner(server: &Server, lua: &Lua, func: &Function, inv: &Invocation<'_>, 
             }
             let resp = lua.app_data_ref::<RunState>().map(|s| s.resp).unwrap_or_default();
             client.resp = resp;
-            let mut w = ReplyWriter::new(resp);
+            w.clear();
+            let _ = w.take_errors();
+            w.set_resp(resp);
             host.call(&mut client, cmd, &mut w);
             let (v, is_err) = resp_to_lua(lua, w.as_bytes())?;
             Ok((v, is_err && raise))
