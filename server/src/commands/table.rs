@@ -34,6 +34,8 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::stream::specs,
     super::tx::specs,
     super::blocking::specs,
+    super::scripting::specs,
+    super::function::specs,
 ];
 
 /// Per-command counters (INFO commandstats).
