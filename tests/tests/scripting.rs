@@ -251,6 +251,9 @@ fn busy_transcript(s: &rhodium_it::TestServer) -> Vec<String> {
     runner.send_raw(format!("*3\r\n$4\r\nEVAL\r\n${}\r\n{}\r\n$1\r\n0\r\n", writer.len(), writer).as_bytes()).unwrap();
     rhodium_it::wait_until(Duration::from_secs(10), "-BUSY", || text(other.cmd_bytes(&["PING"])).starts_with("-BUSY"));
     t.push(text(other.cmd_bytes(&["SCRIPT", "KILL"])));
+    // Only SHUTDOWN NOSAVE runs beside a busy script.
+    t.push(text(other.cmd_bytes(&["SHUTDOWN"])));
+    t.push(text(other.cmd_bytes(&["MULTI"])));
     let _ = other.send_raw(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n");
     t
 }
@@ -603,4 +606,48 @@ fn math_random_follows_redis_sequence() {
         EVAL "return math.randomseed()" 0
         "##,
     );
+}
+
+/// A script runs as one atomic section: its writes wake blocked clients and invalidate
+/// WATCHes once it ends, and inside MULTI it runs in the EXEC's section.
+fn section_transcript(s: &rhodium_it::TestServer) -> Vec<String> {
+    use std::time::Duration;
+    let text = |r: std::io::Result<Vec<u8>>| String::from_utf8_lossy(&r.unwrap_or_default()).into_owned();
+    let mut a = s.raw();
+    let mut b = s.raw();
+    let mut t = Vec::new();
+    // A BLPOP waiter is served by an LPUSH from a script.
+    a.send(&["BLPOP", "q", "0"]).unwrap();
+    rhodium_it::wait_until(Duration::from_secs(10), "BLPOP blocked", || text(b.cmd_bytes(&["CLIENT", "LIST"])).contains("cmd=blpop"));
+    t.push(text(b.cmd_bytes(&["EVAL", "redis.call('lpush', KEYS[1], 'x') return redis.call('lpush', KEYS[1], 'y')", "1", "q"])));
+    t.push(text(a.read_reply_bytes()));
+    t.push(text(b.cmd_bytes(&["LRANGE", "q", "0", "-1"])));
+    // A script's write invalidates a WATCH; a script that only reads does not.
+    t.push(text(a.cmd_bytes(&["WATCH", "w"])));
+    t.push(text(b.cmd_bytes(&["EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "w"])));
+    t.push(text(a.cmd_bytes(&["MULTI"])));
+    t.push(text(a.cmd_bytes(&["GET", "w"])));
+    t.push(text(a.cmd_bytes(&["EXEC"])));
+    t.push(text(a.cmd_bytes(&["WATCH", "w"])));
+    t.push(text(b.cmd_bytes(&["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "w"])));
+    t.push(text(a.cmd_bytes(&["MULTI"])));
+    t.push(text(a.cmd_bytes(&["GET", "w"])));
+    t.push(text(a.cmd_bytes(&["EXEC"])));
+    // EVAL and FCALL inside MULTI/EXEC; blocking commands inside a script do not block.
+    t.push(text(a.cmd_bytes(&["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function(k) return redis.call('incr', k[1]) end)"])));
+    t.push(text(a.cmd_bytes(&["MULTI"])));
+    t.push(text(a.cmd_bytes(&["SET", "n", "1"])));
+    t.push(text(a.cmd_bytes(&["EVAL", "return redis.call('incr', KEYS[1])", "1", "n"])));
+    t.push(text(a.cmd_bytes(&["FCALL", "f", "1", "n"])));
+    t.push(text(a.cmd_bytes(&["EVAL", "return redis.call('blpop', 'empty', 0)", "0"])));
+    t.push(text(a.cmd_bytes(&["EXEC"])));
+    t.push(text(a.cmd_bytes(&["EVAL", "return redis.call('multi')", "0"])));
+    t.push(text(a.cmd_bytes(&["EVAL", "return redis.call('exec')", "0"])));
+    t
+}
+
+#[test]
+fn scripts_are_atomic_sections() {
+    let Some(p) = diff::Pair::start(&[]) else { return };
+    assert_eq!(section_transcript(&p.ours), section_transcript(&p.theirs));
 }

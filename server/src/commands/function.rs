@@ -11,7 +11,7 @@ use super::scripting::{kill, run_keys, split_keys, RUN_FLAGS};
 use super::spec::{acl, flags as f, CommandSpec, Group};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
-use crate::scripting::host::StandIn;
+use crate::scripting::host::with_section;
 use crate::scripting::run::{self, Invocation};
 use crate::scripting::shebang::sflags;
 
@@ -23,7 +23,7 @@ pub fn specs() -> &'static [CommandSpec] {
         CommandSpec { name: "load", arity: -3, flags: f::WRITE | f::DENYOOM | f::NOSCRIPT, tips: ALL_SHARDS, handler: Some(load), ..S },
         CommandSpec { name: "delete", arity: 3, flags: f::WRITE | f::NOSCRIPT, tips: ALL_SHARDS, handler: Some(delete), ..S },
         CommandSpec { name: "flush", arity: -2, flags: f::WRITE | f::NOSCRIPT, tips: ALL_SHARDS, handler: Some(flush), ..S },
-        CommandSpec { name: "kill", arity: 2, flags: f::NOSCRIPT | f::ALLOW_BUSY, tips: &["request_policy:all_shards", "response_policy:one_succeeded"], handler: Some(function_kill), ..S },
+        CommandSpec { name: "kill", arity: 2, flags: f::NOSCRIPT | f::ALLOW_BUSY | f::NO_WORLD, tips: &["request_policy:all_shards", "response_policy:one_succeeded"], handler: Some(function_kill), ..S },
         CommandSpec { name: "restore", arity: -3, flags: f::WRITE | f::DENYOOM | f::NOSCRIPT, tips: ALL_SHARDS, handler: Some(restore), ..S },
         CommandSpec { name: "help", arity: 2, flags: f::LOADING | f::STALE, handler: Some(help), ..S },
         CommandSpec { name: "list", arity: -2, flags: f::NOSCRIPT, tips: &["nondeterministic_output_order"], handler: Some(list), ..S },
@@ -31,7 +31,7 @@ pub fn specs() -> &'static [CommandSpec] {
         CommandSpec {
             name: "stats",
             arity: 2,
-            flags: f::NOSCRIPT | f::ALLOW_BUSY,
+            flags: f::NOSCRIPT | f::ALLOW_BUSY | f::NO_WORLD,
             tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
             handler: Some(stats),
             ..S
@@ -57,30 +57,32 @@ fn fcall_ro(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdRes
 fn fcall_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, ro: bool) -> CmdResult {
     let argv = args.argv();
     let server = ctx.server;
-    let scripting = &server.scripting;
-    let mut host = StandIn::begin(server);
-    let mut fx = scripting.functions.lock();
-    let name = String::from_utf8_lossy(&argv[1]).into_owned();
-    let Some((func, flags)) = fx.get(&name) else {
-        return Err(CommandError::err("Function not found"));
-    };
-    if parse_i64(&argv[2]).is_none() {
-        return Err(CommandError::err("Bad number of keys provided"));
-    }
-    let (keys, rest) = split_keys(argv, 2)?;
-    if flags & sflags::NO_WRITES == 0 && ro {
-        return Err(CommandError::err("Can not execute a script with write flag using *_ro command."));
-    }
-    let lua = fx.lua().map_err(CommandError::err)?;
-    let inv = Invocation { name: &name, keys, args: rest, readonly: ro || flags & sflags::NO_WRITES != 0, as_function: true, db: ctx.client.db };
-    *scripting.run.current.lock() = Some((name.clone(), argv.to_vec()));
-    scripting.run.start(false);
-    run::run(server, lua, &func, &inv, &mut host, &scripting.run, out);
-    scripting.run.finish();
-    *scripting.run.current.lock() = None;
-    drop(fx);
-    host.commit();
-    Ok(())
+    let db = ctx.client.db;
+    // The functions lock is taken inside the section: FUNCTION LOAD takes it holding
+    // the world shared, so the other order could deadlock.
+    with_section(ctx, |host| {
+        let scripting = &server.scripting;
+        let mut fx = scripting.functions.lock();
+        let name = String::from_utf8_lossy(&argv[1]).into_owned();
+        let Some((func, flags)) = fx.get(&name) else {
+            return Err(CommandError::err("Function not found"));
+        };
+        if parse_i64(&argv[2]).is_none() {
+            return Err(CommandError::err("Bad number of keys provided"));
+        }
+        let (keys, rest) = split_keys(argv, 2)?;
+        if flags & sflags::NO_WRITES == 0 && ro {
+            return Err(CommandError::err("Can not execute a script with write flag using *_ro command."));
+        }
+        let lua = fx.lua().map_err(CommandError::err)?;
+        let inv = Invocation { name: &name, keys, args: rest, readonly: ro || flags & sflags::NO_WRITES != 0, as_function: true, db };
+        *scripting.run.current.lock() = Some((name.clone(), argv.to_vec()));
+        scripting.run.start(false);
+        run::run(server, lua, &func, &inv, host, &scripting.run, out);
+        scripting.run.finish();
+        *scripting.run.current.lock() = None;
+        Ok(())
+    })
 }
 
 fn load(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {

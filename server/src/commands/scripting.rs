@@ -11,7 +11,7 @@ use super::client::write_help;
 use super::spec::{acl, flags as f, keyflags as kf, BeginSearch, CommandSpec, FindKeys, Group, KeySpec};
 use crate::dispatch::ExecCtx;
 use crate::error::{CmdResult, CommandError};
-use crate::scripting::host::StandIn;
+use crate::scripting::host::with_section;
 use crate::scripting::run::{self, Invocation};
 use crate::scripting::shebang::sflags;
 
@@ -31,7 +31,7 @@ const RO_KEYS: &[KeySpec] = &[KeySpec {
 const RO_KEYS_NO_NOTES: &[KeySpec] = &[KeySpec { notes: "", ..RO_KEYS[0] }];
 
 /// The flags EVAL and FCALL share.
-pub const RUN_FLAGS: u32 = f::NOSCRIPT | f::STALE | f::SKIP_MONITOR | f::NO_MANDATORY_KEYS;
+pub const RUN_FLAGS: u32 = f::NOSCRIPT | f::STALE | f::SKIP_MONITOR | f::NO_MANDATORY_KEYS | f::SELF_ATOMIC;
 
 /// The key specs of EVAL / FCALL and their read-only forms (shared with `function.rs`).
 pub const fn run_keys(ro: bool, notes: bool) -> &'static [KeySpec] {
@@ -51,7 +51,7 @@ pub fn specs() -> &'static [CommandSpec] {
         CommandSpec { name: "exists", since: "2.6.0", arity: -3, tips: &["request_policy:all_shards", "response_policy:agg_logical_and"], handler: Some(script_exists), ..SUB },
         CommandSpec { name: "flush", since: "2.6.0", arity: -2, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], handler: Some(script_flush), ..SUB },
         CommandSpec { name: "help", since: "5.0.0", arity: 2, flags: f::LOADING | f::STALE, handler: Some(script_help), ..S },
-        CommandSpec { name: "kill", since: "2.6.0", arity: 2, flags: f::NOSCRIPT | f::ALLOW_BUSY, tips: &["request_policy:all_shards", "response_policy:one_succeeded"], handler: Some(script_kill), ..S },
+        CommandSpec { name: "kill", since: "2.6.0", arity: 2, flags: f::NOSCRIPT | f::ALLOW_BUSY | f::NO_WORLD, tips: &["request_policy:all_shards", "response_policy:one_succeeded"], handler: Some(script_kill), ..S },
         CommandSpec { name: "load", since: "2.6.0", arity: 3, flags: f::NOSCRIPT | f::STALE, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], handler: Some(script_load), ..S },
     ];
     static SPECS: &[CommandSpec] = &[
@@ -101,8 +101,8 @@ fn eval_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, evals
     let (keys, rest) = split_keys(argv, 2)?;
     let server = ctx.server;
     let scripting = &server.scripting;
-    let mut host = StandIn::begin(server);
-    let result = scripting.with_eval(|eng| -> CmdResult {
+    let db = ctx.client.db;
+    let result = with_section(ctx, |host| scripting.with_eval(|eng| -> CmdResult {
         let sha = if evalsha {
             if argv[1].len() != 40 {
                 return Err(CommandError::raw(NOSCRIPT));
@@ -118,13 +118,12 @@ fn eval_generic(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter, evals
         if flags & sflags::EVAL_COMPAT_MODE == 0 && flags & sflags::NO_WRITES == 0 && ro {
             return Err(CommandError::err("Can not execute a script with write flag using *_ro command."));
         }
-        let inv = Invocation { name: &sha, keys, args: rest, readonly: ro || flags & sflags::NO_WRITES != 0, as_function: false, db: ctx.client.db };
+        let inv = Invocation { name: &sha, keys, args: rest, readonly: ro || flags & sflags::NO_WRITES != 0, as_function: false, db };
         scripting.run.start(true);
-        run::run(server, &eng.lua, &func, &inv, &mut host, &scripting.run, out);
+        run::run(server, &eng.lua, &func, &inv, host, &scripting.run, out);
         scripting.run.finish();
         Ok(())
-    });
-    host.commit();
+    }));
     result.map_err(CommandError::Msg)?
 }
 

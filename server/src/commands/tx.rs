@@ -50,6 +50,11 @@ impl TxState {
     }
 
     /// Queues a checked command (dispatch replies +QUEUED).
+    /// The commands queued so far (none outside MULTI).
+    pub fn queued(&self) -> &[Argv] {
+        self.queue.as_deref().unwrap_or_default()
+    }
+
     pub fn queue(&mut self, handle: &ClientHandle, argv: Argv) {
         if let Some(q) = self.queue.as_mut() {
             if q.len() >= MAX_QUEUED {

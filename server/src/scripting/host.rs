@@ -1,16 +1,17 @@
-//! How a script's `redis.call` reaches the command table, and the exclusive section a
+//! How a script's `redis.call` reaches the command table, and the atomic section a
 //! script runs in.
 //!
-//! STAND-IN: until `dispatch::begin_atomic` / `execute_in_atomic` exist, a script runs
-//! while holding [`World`]'s write lock, every other command holds its read lock (taken
-//! by the connection loop, see [`crate::scripting::Scripting::enter`]), and each
-//! `redis.call` goes through `dispatch::execute`, which propagates its effects one command
-//! at a time. Replacing it is: `StandIn` becomes a wrapper of `Atomic`, whose `call` is
-//! `execute_in_atomic` and whose end is `commit()`; the world lock goes away.
+//! A script runs inside an atomic section (`crate::atomic`): its own, opened by its
+//! command (EVAL and FCALL are SELF_ATOMIC, so dispatch took no world lock for them), or,
+//! when the script is queued in MULTI, the section of the EXEC running it. Each
+//! `redis.call` goes through `execute_in_section` with every dispatch check; the section's
+//! commit propagates the script's effects as one unit, then invalidates WATCHes and wakes
+//! blocked clients for the keys it touched.
 
-use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use rhodium_protocol::{Argv, ReplyWriter};
 
+use crate::atomic::SectionLog;
+use crate::dispatch::{begin_atomic, ExecCtx};
 use crate::net::clients::ClientState;
 use crate::state::Server;
 
@@ -21,42 +22,28 @@ pub trait ScriptHost {
     fn call(&mut self, client: &mut ClientState, argv: Argv, out: &mut ReplyWriter);
 }
 
-/// The process-wide lock that makes a script atomic (stand-in for `dispatch::Atomic`).
-#[derive(Default)]
-pub struct World {
-    lock: RwLock<()>,
+/// The host of a script: the atomic section its commands join.
+pub struct SectionHost<'a> {
+    server: &'a Server,
+    log: &'a mut SectionLog,
 }
 
-impl World {
-    /// Taken by every ordinary command.
-    pub fn try_shared(&self) -> Option<RwLockReadGuard<'_, ()>> {
-        self.lock.try_read()
-    }
-
-    /// Taken by a script for its whole run.
-    pub fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
-        self.lock.write()
-    }
-}
-
-/// The stand-in host: `dispatch::execute` while the world lock is held exclusively.
-pub struct StandIn<'s> {
-    server: &'s Server,
-    _guard: RwLockWriteGuard<'s, ()>,
-}
-
-impl<'s> StandIn<'s> {
-    /// Enters the exclusive section (waits for running commands to finish).
-    pub fn begin(server: &'s Server) -> StandIn<'s> {
-        StandIn { server, _guard: server.scripting.world.exclusive() }
-    }
-
-    /// Leaves the exclusive section.
-    pub fn commit(self) {}
-}
-
-impl ScriptHost for StandIn<'_> {
+impl ScriptHost for SectionHost<'_> {
     fn call(&mut self, client: &mut ClientState, argv: Argv, out: &mut ReplyWriter) {
-        crate::dispatch::execute(self.server, client, argv, out);
+        crate::dispatch::execute_in_section(self.server, self.log, client, argv, out);
     }
+}
+
+/// Runs `f` with a host in the section the command already runs in (EVAL inside EXEC),
+/// or else in a section of its own (waits for running commands to finish), committed
+/// once `f` returns.
+pub fn with_section<R>(ctx: &mut ExecCtx<'_>, f: impl FnOnce(&mut SectionHost<'_>) -> R) -> R {
+    let server = ctx.server;
+    if let Some(log) = ctx.section_log() {
+        return f(&mut SectionHost { server, log });
+    }
+    let mut atomic = begin_atomic(server);
+    let r = f(&mut SectionHost { server, log: &mut atomic.log });
+    atomic.commit();
+    r
 }

@@ -157,8 +157,6 @@ pub struct ScriptMemory {
 
 /// Everything scripting keeps on the server.
 pub struct Scripting {
-    /// STAND-IN for `dispatch::Atomic` (see [`host`]).
-    pub world: host::World,
     pub eval: Mutex<Option<EvalEngine>>,
     pub functions: Mutex<functions::Functions>,
     pub run: Arc<RunFlags>,
@@ -167,7 +165,7 @@ pub struct Scripting {
 impl Default for Scripting {
     fn default() -> Self {
         let run = Arc::new(RunFlags::default());
-        Scripting { world: host::World::default(), eval: Mutex::new(None), functions: Mutex::new(functions::Functions::new(run.clone())), run }
+        Scripting { eval: Mutex::new(None), functions: Mutex::new(functions::Functions::new(run.clone())), run }
     }
 }
 
@@ -224,32 +222,42 @@ pub fn busy_error(eval_mode: bool) -> &'static str {
 /// What the connection loop does with a command while a script may be running.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Admission {
-    /// Run it (taking the world's shared lock unless `unlocked`).
-    Go { unlocked: bool },
+    /// Run it now.
+    Go,
+    /// A script runs: wait (without holding a runtime thread) and ask again.
+    Wait,
     /// Reply with this error instead.
     Busy(&'static str),
 }
 
-/// Waits (without blocking a runtime thread) until `spec` may run: immediately when no
-/// script runs; while one runs, until it ends or passes `busy-reply-threshold`, after
-/// which allow-busy commands (SCRIPT KILL, SHUTDOWN NOSAVE ...) run beside it and the
-/// rest get -BUSY, as Redis answers from inside a long script.
-pub async fn admit(server: &Server, spec: &CommandSpec) -> Admission {
+/// Whether `spec` may run now (checked before a command waits for the world lock, which a
+/// running script holds): at once when no script runs; while one runs, not before it ends
+/// or passes `busy-reply-threshold`, after which the commands that run beside it without
+/// the world lock (SCRIPT KILL, FUNCTION KILL, FUNCTION STATS, SHUTDOWN NOSAVE) run, other
+/// allow-busy commands wait for the script to end, and the rest get -BUSY, as Redis
+/// answers from inside a long script.
+pub fn admission(server: &Server, spec: &CommandSpec, argv: &[Bytes]) -> Admission {
     let run = &server.scripting.run;
-    loop {
-        if !run.running.load(Ordering::Acquire) {
-            return Admission::Go { unlocked: false };
-        }
-        let threshold = server.config().other.get("busy-reply-threshold").and_then(|v| v.parse::<i64>().ok()).unwrap_or(5000);
-        let elapsed = rhodium_storage::clock::now_ms() - run.started_ms.load(Ordering::Acquire);
-        if elapsed >= threshold {
-            if spec.has(flags::ALLOW_BUSY) {
-                return Admission::Go { unlocked: true };
-            }
-            return Admission::Busy(busy_error(run.eval_mode.load(Ordering::Acquire)));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    if !run.running.load(Ordering::Acquire) {
+        return Admission::Go;
     }
+    let threshold = server.config().other.get("busy-reply-threshold").and_then(|v| v.parse::<i64>().ok()).unwrap_or(5000);
+    let elapsed = rhodium_storage::clock::now_ms() - run.started_ms.load(Ordering::Acquire);
+    if elapsed < threshold {
+        return Admission::Wait;
+    }
+    let busy = Admission::Busy(busy_error(run.eval_mode.load(Ordering::Acquire)));
+    if !spec.has(flags::ALLOW_BUSY) {
+        return busy;
+    }
+    if !spec.has(flags::NO_WORLD) {
+        return Admission::Wait;
+    }
+    // Redis's shutdownCommand: only SHUTDOWN NOSAVE stops the server during a busy script.
+    if spec.name == "shutdown" && !argv.iter().skip(1).any(|a| a.eq_ignore_ascii_case(b"nosave")) {
+        return busy;
+    }
+    Admission::Go
 }
 
 /// Lower-case hex SHA1 of `data`.

@@ -181,4 +181,56 @@ mod tests {
         assert_eq!(h.client.db, 0);
         assert_eq!(run(&mut h, &["EXISTS", "x"]), ":0\r\n");
     }
+
+    /// A second client of the harness's server.
+    fn other(h: &Harness) -> crate::net::clients::ClientState {
+        use crate::net::clients::{ClientHandle, ClientState, Peer};
+        let peer = Peer::Unix("other".into());
+        ClientState::new(std::sync::Arc::new(ClientHandle::new(h.server.clients.next_id(), peer.clone(), peer, -1)), true)
+    }
+
+    fn run_as(h: &Harness, client: &mut crate::net::clients::ClientState, parts: &[&str]) -> String {
+        let argv = parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect();
+        let mut out = ReplyWriter::new(Resp::V2);
+        execute(&h.server, client, argv, &mut out);
+        String::from_utf8_lossy(out.as_bytes()).into_owned()
+    }
+
+    #[test]
+    fn a_script_propagates_as_one_unit() {
+        let mut h = Harness::new();
+        run(&mut h, &["EVAL", "redis.call('set', 'a', '1') redis.call('select', 2) redis.call('incr', 'n') return 1", "0"]);
+        assert_eq!(h.propagated(), vec!["set a 1 ; SELECT 2 ; incr n ; SELECT 0".to_string()]);
+    }
+
+    #[test]
+    fn eval_inside_exec_joins_the_exec_unit() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("MULTI"), "+OK\r\n");
+        assert_eq!(h.run("SET x 1"), "+QUEUED\r\n");
+        assert_eq!(run(&mut h, &["EVAL", "return redis.call('incr', 'x')", "0"]), "+QUEUED\r\n");
+        assert_eq!(h.run("INCR x"), "+QUEUED\r\n");
+        assert_eq!(h.run("EXEC"), "*3\r\n+OK\r\n:2\r\n:3\r\n");
+        assert_eq!(h.propagated(), vec!["SET x 1 ; incr x ; INCR x".to_string()]);
+        // MULTI inside a script is refused, as in Redis.
+        let reply = run(&mut h, &["EVAL", "return redis.pcall('multi')", "0"]);
+        assert_eq!(reply, "-ERR This Redis command is not allowed from script\r\n");
+    }
+
+    #[test]
+    fn a_script_write_invalidates_watch() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("WATCH k"), "+OK\r\n");
+        let mut other = other(&h);
+        assert_eq!(run_as(&h, &mut other, &["EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "k"]), "+OK\r\n");
+        h.run("MULTI");
+        h.run("GET k");
+        assert_eq!(h.run("EXEC"), "*-1\r\n");
+        // A script that only reads leaves the watch alone.
+        h.run("WATCH k");
+        run_as(&h, &mut other, &["EVAL", "return redis.call('get', KEYS[1])", "1", "k"]);
+        h.run("MULTI");
+        h.run("GET k");
+        assert_eq!(h.run("EXEC"), "*1\r\n$1\r\nv\r\n");
+    }
 }
