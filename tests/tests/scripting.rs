@@ -253,7 +253,7 @@ fn busy_transcript(s: &rhodium_it::TestServer) -> Vec<String> {
     t.push(text(other.cmd_bytes(&["SCRIPT", "KILL"])));
     // Only SHUTDOWN NOSAVE runs beside a busy script.
     t.push(text(other.cmd_bytes(&["SHUTDOWN"])));
-    t.push(text(other.cmd_bytes(&["MULTI"])));
+    t.push(text(s.raw().cmd_bytes(&["MULTI"])));
     let _ = other.send_raw(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n");
     t
 }
