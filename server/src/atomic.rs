@@ -101,6 +101,21 @@ impl WorldLock {
         }
     }
 
+    /// Holds the world shared if no section holds or wants it, without waiting
+    /// (background work that must not tie up a runtime thread behind a long script).
+    pub fn try_read(&self) -> Option<WorldRead<'_>> {
+        if self.writer.load(Ordering::SeqCst) {
+            return None;
+        }
+        let slot = &self.slots[MY_SLOT.with(|s| *s)].0;
+        slot.fetch_add(1, Ordering::SeqCst);
+        if !self.writer.load(Ordering::SeqCst) {
+            return Some(WorldRead { slot });
+        }
+        slot.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
     /// Holds the world exclusively: waits for other sections, then for every command in
     /// progress to finish; new commands wait until the hold is dropped.
     pub fn write(&self) -> WorldWrite<'_> {

@@ -38,8 +38,12 @@ pub fn active_expire_cycle(server: &Server, state: &mut ActiveExpire) {
     let effort = Effort::from_config(cfg.active_expire_effort);
     let budget = effort.budget(cfg.hz);
     drop(cfg);
-    // Shared like a command: no key expires in the middle of an atomic section.
-    let world = server.world.read();
+    // Shared like a command: no key expires in the middle of an atomic section. While a
+    // section runs (a script may run long) the cycle is skipped rather than waiting on a
+    // runtime thread; the next tick tries again.
+    let Some(world) = server.world.try_read() else {
+        return;
+    };
     let now = rhodium_storage::clock::now_ms();
     let mut changed = Vec::new();
     state.run(&server.keyspace, now, effort, budget, |db, key| {

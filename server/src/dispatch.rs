@@ -97,6 +97,12 @@ impl<'a> ExecCtx<'a> {
         self.section.is_some()
     }
 
+    /// The atomic section this command runs in (a script inside EXEC runs its commands
+    /// in the EXEC's section rather than opening a nested one).
+    pub(crate) fn section_log(&mut self) -> Option<&mut SectionLog> {
+        self.section.as_deref_mut()
+    }
+
     /// The command changed data but must not be propagated.
     pub fn no_propagate(&mut self) {
         self.suppress = true;
@@ -212,7 +218,9 @@ pub fn execute(server: &Server, client: &mut ClientState, argv: Argv, out: &mut 
 ///
 /// An ordinary command runs holding the world lock shared, so no atomic section runs
 /// beside it; a command flagged EXCLUSIVE runs inside an atomic section of its own; one
-/// flagged SELF_ATOMIC (EXEC, scripts) takes no world lock and opens its section itself.
+/// flagged SELF_ATOMIC (EXEC, scripts) takes no world lock and opens its section itself;
+/// one flagged NO_WORLD (SCRIPT KILL, FUNCTION KILL, SHUTDOWN) takes no world lock at all,
+/// so it runs beside a long script.
 /// Inside MULTI, commands other than the transaction's own are queued.
 pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
     let Some(resolved) = check(server, client, &argv, lookup, out) else {
@@ -224,7 +232,7 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         out.simple("QUEUED");
         return 0;
     }
-    let pushed = if spec.has(flags::SELF_ATOMIC) {
+    let pushed = if spec.has(flags::SELF_ATOMIC | flags::NO_WORLD) {
         call(server, client, argv, resolved, out, None)
     } else if spec.has(flags::EXCLUSIVE) {
         let mut section = begin_atomic(server);
@@ -247,11 +255,17 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
 /// touched keys kept for the section's commit, and the stats counted.
 pub fn execute_in_atomic(atomic: &mut Atomic<'_>, client: &mut ClientState, argv: Argv, out: &mut ReplyWriter) {
     let server = atomic.server;
+    execute_in_section(server, &mut atomic.log, client, argv, out);
+}
+
+/// [`execute_in_atomic`] given the section's log (a script run from inside EXEC reaches
+/// the EXEC's section through its context, not through the `Atomic`).
+pub(crate) fn execute_in_section(server: &Server, log: &mut SectionLog, client: &mut ClientState, argv: Argv, out: &mut ReplyWriter) {
     let lookup = server.table.lookup(&argv);
     let Some(resolved) = check(server, client, &argv, lookup, out) else {
         return;
     };
-    call(server, client, argv, resolved, out, Some(&mut atomic.log));
+    call(server, client, argv, resolved, out, Some(log));
 }
 
 /// The checks before a command runs (Redis's `processCommand`): known command, arity,
@@ -435,6 +449,14 @@ pub fn key_changed(server: &Server, db: DbIndex, key: &[u8]) {
     }
     server.watches.touch(server, db, key);
     server.blocking.signal(db, key);
+}
+
+/// Refuses a command with -BUSY while a long script runs (Redis's `rejectCommand`:
+/// counted as rejected, and it dooms the client's transaction).
+pub fn reject_busy(server: &Server, client: &mut ClientState, resolved: Resolved, out: &mut ReplyWriter, msg: &str) {
+    server.table.stats[resolved.id].rejected_calls.fetch_add(1, Ordering::Relaxed);
+    reject(server, out, msg);
+    client.tx.flag_error();
 }
 
 /// Writes an error for a command that was not executed, counting it.

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod pubsub;
 pub mod persistence;
 pub mod run;
+pub mod scripting;
 pub mod state;
 pub mod watch;
 #[cfg(test)]

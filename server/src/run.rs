@@ -35,7 +35,11 @@ pub fn run(config: Config, config_given: bool) -> anyhow::Result<i32> {
     }
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().thread_name("rhodium-io").build()?;
-    rt.block_on(serve(config))
+    let code = rt.block_on(serve(config));
+    // A script still running (SHUTDOWN NOSAVE during an unkillable script) must not
+    // hold the exit: do not wait for runtime threads.
+    rt.shutdown_background();
+    code
 }
 
 async fn serve(config: Config) -> anyhow::Result<i32> {

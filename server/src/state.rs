@@ -92,6 +92,8 @@ pub struct Server {
     pub blocking: crate::blocking::Blocking,
     /// Watched keys plus blocked-client keys: while zero, writes record nothing for them.
     pub key_interest: AtomicUsize,
+    /// Lua scripting and functions: VMs, script cache, the running script's flags.
+    pub scripting: crate::scripting::Scripting,
     /// A handle to this server, for code that holds only `&Server` but must spawn tasks.
     me: std::sync::Weak<Server>,
 }
@@ -138,6 +140,7 @@ impl Server {
             watches: crate::watch::Watches::default(),
             blocking: crate::blocking::Blocking::default(),
             key_interest: AtomicUsize::new(0),
+            scripting: crate::scripting::Scripting::default(),
             tcp_accept_tasks: Mutex::new(Vec::new()),
             persistence: crate::persistence::PersistState::default(),
             keyspace: Keyspace::new(config.databases),

@@ -10,7 +10,7 @@ use crate::state::ShutdownKind;
 pub fn specs() -> &'static [CommandSpec] {
     const S: CommandSpec = CommandSpec { group: Group::Server, ..CommandSpec::DEFAULT };
     static SPECS: &[CommandSpec] = &[
-        CommandSpec { name: "shutdown", arity: -1, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::NO_MULTI | f::SENTINEL | f::ALLOW_BUSY, handler: Some(shutdown), ..S },
+        CommandSpec { name: "shutdown", arity: -1, flags: f::ADMIN | f::NOSCRIPT | f::LOADING | f::STALE | f::NO_MULTI | f::SENTINEL | f::ALLOW_BUSY | f::NO_WORLD, handler: Some(shutdown), ..S },
         CommandSpec { name: "time", since: "2.6.0", arity: 1, flags: f::LOADING | f::STALE | f::FAST, tips: &["nondeterministic_output"], handler: Some(time), ..S },
         CommandSpec {
             name: "info",

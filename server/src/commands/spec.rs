@@ -43,6 +43,10 @@ pub mod flags {
     /// Rhodium-internal, never shown: dispatch runs the command inside an atomic section
     /// of its own (FLUSHALL, FLUSHDB, SWAPDB: whole-database changes and WATCH).
     pub const EXCLUSIVE: u32 = 1 << 29;
+    /// Rhodium-internal, never shown: dispatch runs the command without the world lock,
+    /// so it runs beside a script that holds the world (SCRIPT KILL, FUNCTION KILL,
+    /// SHUTDOWN); such a command touches no keys, only scripting or process state.
+    pub const NO_WORLD: u32 = 1 << 28;
     /// Rhodium-internal, never shown: the handler opens its own atomic section (EXEC,
     /// scripts), so dispatch takes no world lock for it and locks none of its keys (the
     /// commands it runs through `execute_in_atomic` lock theirs).

@@ -36,6 +36,8 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::blocking::specs,
     super::dump::specs,
     super::persistence::specs,
+    super::scripting::specs,
+    super::function::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

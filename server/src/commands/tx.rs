@@ -25,7 +25,7 @@ pub fn specs() -> &'static [CommandSpec] {
     const T: CommandSpec = CommandSpec { group: Group::Transactions, acl: acl::TRANSACTION, flags: f::NOSCRIPT | f::LOADING | f::STALE | f::FAST | f::ALLOW_BUSY, arity: 1, ..CommandSpec::DEFAULT };
     static WATCH_KS: [KeySpec; 1] = [KeySpec::range(1, -1, 1, k::RO)];
     static SPECS: &[CommandSpec] = &[
-        CommandSpec { name: "multi", since: "1.2.0", handler: Some(multi), ..T },
+        CommandSpec { name: "multi", since: "1.2.0", flags: T.flags | f::NO_WORLD, handler: Some(multi), ..T },
         CommandSpec { name: "exec", since: "1.2.0", flags: f::NOSCRIPT | f::LOADING | f::STALE | f::SKIP_SLOWLOG | f::SELF_ATOMIC, handler: Some(exec), ..T },
         CommandSpec { name: "discard", since: "2.0.0", handler: Some(discard), ..T },
         CommandSpec { name: "watch", since: "2.2.0", arity: -2, key_specs: &WATCH_KS, handler: Some(watch), ..T },
@@ -50,6 +50,11 @@ impl TxState {
     }
 
     /// Queues a checked command (dispatch replies +QUEUED).
+    /// The commands queued so far (none outside MULTI).
+    pub fn queued(&self) -> &[Argv] {
+        self.queue.as_deref().unwrap_or_default()
+    }
+
     pub fn queue(&mut self, handle: &ClientHandle, argv: Argv) {
         if let Some(q) = self.queue.as_mut() {
             if q.len() >= MAX_QUEUED {

@@ -76,7 +76,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                     *handle.last_cmd.lock() = resolved.map(|r| r.fullname).unwrap_or("NULL");
                     out.set_resp(client.resp);
                     let mark = out.len();
-                    let pushed_first = dispatch::execute_looked_up(&server, &mut client, argv, lookup, &mut out);
+                    let pushed_first = run_admitted(&server, &mut client, argv, lookup, &mut out).await;
                     if let Some(waiter) = client.block.parked.take() {
                         // The replies before the blocked command go out first, as Redis
                         // writes them before it waits.
@@ -206,6 +206,33 @@ async fn park<S: AsyncRead + Unpin>(server: &Server, stream: &mut S, rbuf: &mut 
             }
         }
     }
+}
+
+/// Runs one command once a running script lets it (see [`crate::scripting::admission`]):
+/// the wait happens here, not on the world lock, so a long script never ties up the
+/// runtime's threads and -BUSY / SCRIPT KILL keep being served. A command that runs a
+/// script (or an EXEC whose queue holds one) runs off the async workers.
+async fn run_admitted(server: &Server, client: &mut ClientState, argv: rhodium_protocol::Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
+    let Lookup::Found(r) = lookup else {
+        return dispatch::execute_looked_up(server, client, argv, lookup, out);
+    };
+    loop {
+        match crate::scripting::admission(server, r.spec, &argv) {
+            crate::scripting::Admission::Go => break,
+            crate::scripting::Admission::Wait => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
+            crate::scripting::Admission::Busy(msg) => {
+                dispatch::reject_busy(server, client, r, out, msg);
+                return 0;
+            }
+        }
+    }
+    let runs_script = |spec: &CommandSpec| crate::scripting::runs_script(spec);
+    let long = runs_script(r.spec) || (r.spec.name == "exec" && client.tx.queued().iter().any(|a| matches!(server.table.lookup(a), Lookup::Found(q) if runs_script(q.spec))));
+    if long {
+        // Hand this worker's other tasks to another thread while the script runs.
+        return tokio::task::block_in_place(|| dispatch::execute_looked_up(server, client, argv, lookup, out));
+    }
+    dispatch::execute_looked_up(server, client, argv, lookup, out)
 }
 
 /// Waits, without blocking a runtime thread, while a CLIENT PAUSE applies to `spec`
