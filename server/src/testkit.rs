@@ -50,6 +50,25 @@ impl Harness {
         self.rec.take().into_iter().flat_map(|u| u.commands.iter().map(|c| (u.db, join(c))).collect::<Vec<_>>()).collect()
     }
 
+    /// Drains the units propagated since the last drain, one line per unit as
+    /// [`Harness::propagated`] prints them, with the word after each `TIME` replaced by `T`
+    /// (delivery times come from the clock).
+    pub fn take_units_timeless(&self) -> Vec<String> {
+        let all = self.propagated();
+        self.rec.take();
+        all.into_iter()
+            .map(|u| {
+                let mut words: Vec<&str> = u.split(' ').collect();
+                for i in 1..words.len() {
+                    if words[i - 1] == "TIME" {
+                        words[i] = "T";
+                    }
+                }
+                words.join(" ")
+            })
+            .collect()
+    }
+
     /// A key of db 0 with its expiry, read without side effects.
     pub fn value(&self, key: &str) -> Option<(Value, Option<UnixMillis>)> {
         let now = rhodium_storage::clock::now_ms();

@@ -487,24 +487,6 @@ fn xsetid(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
 mod tests {
     use crate::testkit::Harness;
 
-    /// Everything propagated since the last call, one unit per line, with delivery times
-    /// replaced by `T` (they come from the clock).
-    fn units(h: &Harness) -> Vec<String> {
-        let all = h.propagated();
-        h.rec.take();
-        all.into_iter()
-            .map(|u| {
-                let mut words: Vec<String> = u.split(' ').map(str::to_string).collect();
-                for i in 1..words.len() {
-                    if words[i - 1] == "TIME" {
-                        words[i] = "T".to_string();
-                    }
-                }
-                words.join(" ")
-            })
-            .collect()
-    }
-
     #[test]
     fn xadd_and_trims_propagate_their_effect() {
         let mut h = Harness::new();
@@ -522,7 +504,7 @@ mod tests {
         h.run("XDEL big 1-0");
         h.run("XDEL big 301-0 1-0");
         assert_eq!(
-            units(&h),
+            h.take_units_timeless(),
             [
                 "XADD big MAXLEN = 152 300-0 f v",
                 "XTRIM big MAXLEN = 52 LIMIT 100",
@@ -557,7 +539,7 @@ mod tests {
         h.run("XGROUP DELCONSUMER q g newc");
         h.run("XSETID q 10-0");
         assert_eq!(
-            units(&h),
+            h.take_units_timeless(),
             [
                 "XCLAIM q g alice 0 1-0 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID 1-0 ; XCLAIM q g alice 0 2-0 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID 2-0",
                 "XGROUP CREATECONSUMER q g bob ; XGROUP SETID q g 3-0 ENTRIESREAD 3",
@@ -582,6 +564,6 @@ mod tests {
         let reply = h.run("XADD s * a 1");
         let id = reply.split("\r\n").nth(1).unwrap_or_default().to_string();
         assert!(id.ends_with("-0"), "{reply}");
-        assert_eq!(units(&h), [format!("XADD s {id} a 1")]);
+        assert_eq!(h.take_units_timeless(), [format!("XADD s {id} a 1")]);
     }
 }

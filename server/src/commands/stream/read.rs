@@ -442,23 +442,6 @@ pub(crate) fn setid_effect(key: &[u8], group: &[u8], last_id: StreamId, entries_
 mod tests {
     use crate::testkit::Harness;
 
-    /// Propagated units with the delivery time (from the clock) replaced by `T`.
-    fn units(h: &Harness) -> Vec<String> {
-        let all = h.propagated();
-        h.rec.take();
-        all.into_iter()
-            .map(|u| {
-                let mut words: Vec<String> = u.split(' ').map(str::to_string).collect();
-                for i in 1..words.len() {
-                    if words[i - 1] == "TIME" {
-                        words[i] = "T".to_string();
-                    }
-                }
-                words.join(" ")
-            })
-            .collect()
-    }
-
     /// A served XREADGROUP propagates the same XCLAIM as one that found the entry at once,
     /// after the XADD that woke it; blocking itself propagates nothing.
     #[test]
@@ -469,14 +452,14 @@ mod tests {
         h.rec.take();
         assert_eq!(h.run("XREADGROUP GROUP g c BLOCK 0 STREAMS s >"), "");
         let w = h.client.block.parked.take().expect("blocked");
-        assert!(units(&h).is_empty());
+        assert!(h.take_units_timeless().is_empty());
         h.run("XADD s 1-1 f v");
         assert_eq!(w.take_reply().as_deref(), Some(b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n".as_slice()));
-        let served = units(&h);
+        let served = h.take_units_timeless();
         h.run("XADD s 2-1 f v");
         h.rec.take();
         h.run("XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
-        let immediate = units(&h);
+        let immediate = h.take_units_timeless();
         assert_eq!(served, vec!["XADD s 1-1 f v", "XCLAIM s g c 0 1-1 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID 1-1"]);
         assert_eq!(immediate, vec!["XCLAIM s g c 0 2-1 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID 2-1"]);
         assert_eq!(h.server.blocking.blocked_clients(), 0);
