@@ -85,19 +85,12 @@ impl WorldLock {
     /// Holds the world shared (an ordinary command). Must not be called by a thread that
     /// already holds it exclusively.
     pub fn read(&self) -> WorldRead<'_> {
-        let slot = &self.slots[MY_SLOT.with(|s| *s)].0;
         loop {
-            if self.writer.load(Ordering::SeqCst) {
-                // Wait for the section to end.
-                drop(self.exclusive.lock());
-                continue;
+            if let Some(held) = self.try_read() {
+                return held;
             }
-            slot.fetch_add(1, Ordering::SeqCst);
-            // Dekker-style: either the writer sees this slot, or this sees its flag.
-            if !self.writer.load(Ordering::SeqCst) {
-                return WorldRead { slot };
-            }
-            slot.fetch_sub(1, Ordering::SeqCst);
+            // Wait for the section to end.
+            drop(self.exclusive.lock());
         }
     }
 
@@ -109,6 +102,7 @@ impl WorldLock {
         }
         let slot = &self.slots[MY_SLOT.with(|s| *s)].0;
         slot.fetch_add(1, Ordering::SeqCst);
+        // Dekker-style: either the writer sees this slot, or this sees its flag.
         if !self.writer.load(Ordering::SeqCst) {
             return Some(WorldRead { slot });
         }

@@ -269,7 +269,7 @@ pub(crate) fn execute_in_section(server: &Server, log: &mut SectionLog, client: 
 }
 
 /// The checks before a command runs (Redis's `processCommand`): known command, arity,
-/// authentication, commands refused inside MULTI. A refusal inside MULTI also dooms the
+/// authentication, commands refused inside MULTI, -LOADING. A refusal inside MULTI also dooms the
 /// transaction (`flagTransaction`), so its EXEC replies -EXECABORT.
 fn check(server: &Server, client: &mut ClientState, argv: &[Bytes], lookup: Lookup, out: &mut ReplyWriter) -> Option<Resolved> {
     let refuse = |client: &mut ClientState, out: &mut ReplyWriter, msg: &str| {
@@ -310,6 +310,11 @@ fn check(server: &Server, client: &mut ClientState, argv: &[Bytes], lookup: Look
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         let msg = format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", resolved.fullname);
         refuse(client, out, &msg);
+        return None;
+    }
+    if server.loading.load(Ordering::Relaxed) && !spec.has(flags::LOADING) {
+        stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        refuse(client, out, "LOADING Redis is loading the dataset in memory");
         return None;
     }
     Some(resolved)

@@ -65,6 +65,9 @@ pub struct Server {
     pub shutdown_notify: tokio::sync::Notify,
     /// Dirty counter: writes since the last save (Redis's `server.dirty`).
     pub dirty: AtomicU64,
+    /// True while a dataset is loaded (startup, DEBUG RELOAD, a replica's full sync):
+    /// commands not flagged `loading` are answered -LOADING.
+    pub loading: AtomicBool,
     /// Whether the cron expires keys in the background (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: AtomicBool,
     /// Knobs DEBUG sets for tests (read by the subsystems they slow down or relax).
@@ -156,6 +159,7 @@ impl Server {
             shutdown_kind: Mutex::new(None),
             shutdown_notify: tokio::sync::Notify::new(),
             dirty: AtomicU64::new(0),
+            loading: AtomicBool::new(false),
             active_expire_enabled: AtomicBool::new(true),
             debug: DebugKnobs::default(),
             pause: Mutex::new(None),
