@@ -223,6 +223,35 @@ pub fn execute(server: &Server, client: &mut ClientState, argv: Argv, out: &mut 
 /// so it runs beside a long script.
 /// Inside MULTI, commands other than the transaction's own are queued.
 pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
+    // Client-side caching costs one relaxed load per command while nobody tracks.
+    let pushed = if server.tracking.clients() > 0 {
+        execute_for_tracking(server, client, argv, lookup, out)
+    } else {
+        execute_checked(server, client, argv, lookup, out)
+    };
+    crate::blocking::serve_ready(server);
+    server.tracking.after_command(server);
+    pushed
+}
+
+/// [`execute_looked_up`] while some client tracks: the tracking table is kept within its
+/// limit before the command (messages for this client precede its reply, as in Redis),
+/// and a tracking client runs as the "current client" whose reads are remembered.
+#[cold]
+fn execute_for_tracking(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
+    let mark = out.len();
+    let me = crate::tracking::SelfOut { id: client.handle.id, buf: out.buffer_mut() };
+    server.tracking.limit_used_slots(server, Some(me));
+    let evicted = out.len() - mark;
+    if !client.handle.tracking.is_on() {
+        return evicted + execute_checked(server, client, argv, lookup, out);
+    }
+    let client_command = matches!(&lookup, Lookup::Found(r) if r.fullname.starts_with("client|"));
+    evicted + crate::tracking::run_tracked(client, client_command, |client| execute_checked(server, client, argv, lookup, out))
+}
+
+/// Checks and runs one command (queueing it inside MULTI) under the right world hold.
+fn execute_checked(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
     let Some(resolved) = check(server, client, &argv, lookup, out) else {
         return 0;
     };
@@ -245,7 +274,6 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         drop(world);
         pushed
     };
-    crate::blocking::serve_ready(server);
     pushed
 }
 
@@ -353,6 +381,12 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
         out.error(&e.to_string());
     }
     let elapsed = started.elapsed().as_micros() as u64;
+    // Client-side caching: a read-only command's keys are remembered for the tracking
+    // client running it (or the script it runs from), while their stripes are held.
+    if spec.has(flags::READONLY) && !spec.has(flags::PUBSUB) && server.tracking.clients() > 0 {
+        let argv = args.argv();
+        server.tracking.remember(server, positions.iter().filter_map(|&i| argv.get(i).map(|b| b.as_ref())));
+    }
     if !ctx.keys.expired().is_empty() {
         ctx.notify_expired();
     }
@@ -451,6 +485,9 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
 pub fn key_changed(server: &Server, db: DbIndex, key: &[u8]) {
     if !server.tracks_keys() {
         return;
+    }
+    if server.tracking.armed() {
+        server.tracking.key_modified(server, key);
     }
     server.watches.touch(server, db, key);
     server.blocking.signal(db, key);

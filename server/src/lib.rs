@@ -18,6 +18,7 @@ pub mod persistence;
 pub mod run;
 pub mod scripting;
 pub mod state;
+pub mod tracking;
 pub mod watch;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -389,6 +389,14 @@ impl PubSub {
 }
 
 impl PubSub {
+    /// Queues one frame for a client outside any channel (client-side caching
+    /// invalidations): written as a RESP2 array, sent as a push to RESP3 clients, counted
+    /// against the client's output buffer limit like a published message.
+    pub fn push_frame(&self, h: &ClientHandle, frame: &[u8]) {
+        let limits = *self.limits.read();
+        self.deliver(h, frame, None, &limits);
+    }
+
     /// Whether a batch of `pending` reply bytes passes the normal class's hard limit
     /// (0 = unlimited, Redis's default); if so the client is logged as Redis logs it and
     /// must be closed. Checked once per batch, so replies cost no extra lock.

@@ -95,6 +95,8 @@ pub struct Server {
     pub blocking: crate::blocking::Blocking,
     /// Watched keys plus blocked-client keys: while zero, writes record nothing for them.
     pub key_interest: AtomicUsize,
+    /// Client-side caching: tracking table, BCAST prefixes (CLIENT TRACKING).
+    pub tracking: crate::tracking::Tracking,
     /// Lua scripting and functions: VMs, script cache, the running script's flags.
     pub scripting: crate::scripting::Scripting,
     /// A handle to this server, for code that holds only `&Server` but must spawn tasks.
@@ -143,6 +145,7 @@ impl Server {
             watches: crate::watch::Watches::default(),
             blocking: crate::blocking::Blocking::default(),
             key_interest: AtomicUsize::new(0),
+            tracking: crate::tracking::Tracking::default(),
             scripting: crate::scripting::Scripting::default(),
             tcp_accept_tasks: Mutex::new(Vec::new()),
             persistence: crate::persistence::PersistState::default(),

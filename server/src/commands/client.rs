@@ -1,5 +1,6 @@
 //! CLIENT and its subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, PAUSE, UNPAUSE,
-//! REPLY, NO-EVICT, HELP.
+//! REPLY, NO-EVICT, HELP; TRACKING, CACHING, GETREDIR and TRACKINGINFO are in
+//! `client_tracking.rs`.
 
 use std::sync::atomic::Ordering;
 
@@ -27,6 +28,10 @@ pub fn specs() -> &'static [CommandSpec] {
         CommandSpec { name: "reply", since: "3.2.0", arity: 3, handler: Some(reply), ..SUB },
         CommandSpec { name: "no-evict", since: "7.0.0", arity: 3, handler: Some(no_evict), ..ADM },
         CommandSpec { name: "unblock", since: "5.0.0", arity: -3, handler: Some(super::blocking::client_unblock), ..ADM },
+        CommandSpec { name: "tracking", since: "6.0.0", arity: -3, handler: Some(super::client_tracking::tracking), ..SUB },
+        CommandSpec { name: "caching", since: "6.0.0", arity: 3, handler: Some(super::client_tracking::caching), ..SUB },
+        CommandSpec { name: "getredir", since: "6.0.0", arity: 2, handler: Some(super::client_tracking::getredir), ..SUB },
+        CommandSpec { name: "trackinginfo", since: "6.2.0", arity: 2, handler: Some(super::client_tracking::trackinginfo), ..SUB },
         CommandSpec { name: "help", since: "5.0.0", arity: 2, flags: f::LOADING | f::STALE, handler: Some(help), ..SUB },
     ];
     static SPECS: &[CommandSpec] = &[CommandSpec { name: "client", group: Group::Connection, since: "2.4.0", arity: -2, subcommands: SUBS, ..CommandSpec::DEFAULT }];
@@ -113,6 +118,16 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
     if c.blocked.load(Ordering::Relaxed) {
         flags.push('b');
     }
+    let tracking = c.tracking.flags();
+    if tracking & crate::tracking::flag::ON != 0 {
+        flags.push('t');
+    }
+    if tracking & crate::tracking::flag::BROKEN_REDIR != 0 {
+        flags.push('R');
+    }
+    if tracking & crate::tracking::flag::BCAST != 0 {
+        flags.push('B');
+    }
     if c.dirty_cas.load(Ordering::Relaxed) {
         flags.push('d');
     }
@@ -131,7 +146,7 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
     let qbuf_free = rbs.saturating_sub(qbuf);
     let tot_mem = rbs + qbuf + omem + 1024;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
         c.id,
         c.addr.display(),
         c.laddr.display(),
@@ -152,6 +167,7 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
         omem,
         tot_mem,
         *c.last_cmd.lock(),
+        c.tracking.redirect_shown(),
         c.resp.load(Ordering::Relaxed),
     )
 }
@@ -365,6 +381,10 @@ pub fn write_help(out: &mut ReplyWriter, command: &str, lines: &[&str]) {
 }
 
 const HELP: &[&str] = &[
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -397,6 +417,13 @@ const HELP: &[&str] = &[
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
 ];

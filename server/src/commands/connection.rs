@@ -74,6 +74,7 @@ fn quit(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult
 fn reset(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     crate::commands::tx::discard_transaction(ctx.server, ctx.client);
     ctx.server.pubsub.unsubscribe_all(ctx.client);
+    ctx.server.tracking.disable(ctx.server, &ctx.client.handle);
     ctx.client.select(0);
     ctx.client.resp = Resp::V2;
     ctx.client.handle.resp.store(2, std::sync::atomic::Ordering::Relaxed);

@@ -178,7 +178,7 @@ fn clients(s: &Server, f: &mut Fields) {
     f.kv("client_recent_max_input_buffer", max_in);
     f.kv("client_recent_max_output_buffer", max_out);
     f.kv("blocked_clients", s.blocking.blocked_clients());
-    f.kv("tracking_clients", 0);
+    f.kv("tracking_clients", s.tracking.clients());
     f.kv("clients_in_timeout_table", 0);
 }
 
@@ -352,12 +352,12 @@ fn stats(s: &Server, f: &mut Fields) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
     ] {
         f.kv(k, 0);
     }
+    f.kv("tracking_total_keys", s.tracking.total_keys());
+    f.kv("tracking_total_items", s.tracking.total_items());
+    f.kv("tracking_total_prefixes", s.tracking.total_prefixes());
     f.kv("unexpected_error_replies", get(&st.unexpected_error_replies));
     f.kv("total_error_replies", get(&st.total_error_replies));
     f.kv("dump_payload_sanitizations", 0);

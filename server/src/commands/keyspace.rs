@@ -349,6 +349,7 @@ fn flushall(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdRes
         server.watches.touch_db(server, d, None);
     }
     // Propagated even when nothing was removed (Redis forces it), before the locks go.
+    server.tracking.flushed(server);
     let n = server.keyspace.flush_all_then(|_| ctx.propagate(db, vec![argv]));
     ctx.mark_dirty(n as u64 + 1);
     ctx.no_propagate();
@@ -361,6 +362,7 @@ fn flushdb(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResu
     let argv: Argv = args.argv().to_vec();
     let (server, db) = (ctx.server, ctx.db);
     server.watches.touch_db(server, db, None);
+    server.tracking.flushed(server);
     let n = server.keyspace.flush_db_then(db, |_| ctx.propagate(db, vec![argv]));
     ctx.mark_dirty(n as u64 + 1);
     ctx.no_propagate();

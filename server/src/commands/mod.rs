@@ -9,6 +9,7 @@ pub mod table;
 
 pub mod blocking;
 pub mod client;
+pub mod client_tracking;
 pub mod config;
 pub mod connection;
 pub mod debug;

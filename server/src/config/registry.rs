@@ -250,7 +250,7 @@ pub static DIRECTIVES: &[Directive] = &[
     i("stream-node-max-bytes", None, 0, I64, MemoryUnsigned, "4096", NI),
     i("zset-max-listpack-value", Some("zset-max-ziplist-value"), 0, I64, MemoryUnsigned, "64", NI),
     i("hll-sparse-max-bytes", None, 0, I64, MemoryUnsigned, "3000", 0),
-    i("tracking-table-max-keys", None, 0, I64, Plain, "1000000", NI),
+    i("tracking-table-max-keys", None, 0, I64, Plain, "1000000", 0),
     i("client-query-buffer-limit", None, 1024 * 1024, I64, MemoryUnsigned, "1073741824", 0),
     i("maxmemory-clients", None, -100, I64, Percent, "0", NI),
     // Other configs

@@ -60,6 +60,8 @@ pub struct ClientHandle {
     pub dirty_cas: AtomicBool,
     /// Blocked in a blocking command (flag `b`).
     pub blocked: AtomicBool,
+    /// CLIENT TRACKING state (flags, redirect, BCAST prefixes).
+    pub tracking: crate::tracking::HandleTracking,
 }
 
 impl ClientHandle {
@@ -86,6 +88,7 @@ impl ClientHandle {
             multi: AtomicI64::new(-1),
             dirty_cas: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
+            tracking: Default::default(),
         }
     }
 

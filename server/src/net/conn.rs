@@ -36,8 +36,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                 Ok(n) => n,
             },
             _ = handle.kill_notify.notified() => break,
-            // Only a client that ever subscribed has messages to wait for.
-            _ = handle.outbox.notify.notified(), if client.pubsub.is_some() => {
+            // Only a client that ever subscribed, or speaks RESP3 (client-side caching
+            // pushes), has messages to wait for.
+            _ = handle.outbox.notify.notified(), if client.pubsub.is_some() || client.resp == Resp::V3 => {
                 let taken = handle.outbox.take_into(out.buffer_mut());
                 let ok = flush(&server, &mut stream, &handle, &mut out, taken).await;
                 if !ok || handle.killed() {
@@ -97,7 +98,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                     } else {
                         apply_reply_mode(&mut client, &mut out, mark + pushed_first);
                     }
-                    if client.pubsub.is_some() {
+                    if client.pubsub.is_some() || client.resp == Resp::V3 {
                         // Messages published meanwhile follow this command's reply.
                         pushed += handle.outbox.take_into(out.buffer_mut());
                     }
@@ -137,6 +138,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
         handle.qbuf.store(rbuf.len() as u64, Ordering::Relaxed);
     }
     server.pubsub.unsubscribe_all(&mut client);
+    server.tracking.disable(&server, &handle);
     let _ = stream.shutdown().await;
     crate::commands::tx::discard_transaction(&server, &mut client);
     server.clients.remove(handle.id);

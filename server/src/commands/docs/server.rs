@@ -349,6 +349,44 @@ pub const DOCS: &[(&str, Doc)] = &[
         ],
         ..Doc::DEFAULT
     }),
+    ("client|tracking", Doc {
+        summary: "Enable or disable server assisted client side caching support",
+        complexity: "O(1). Some options may introduce additional complexity.",
+        args: &[
+            oneof("status", &[
+                pure_token("on", "ON"),
+                pure_token("off", "OFF"),
+            ]),
+            integer("client-id").token("REDIRECT").opt(),
+            string("prefix").token("PREFIX").opt().multi().multi_token(),
+            pure_token("bcast", "BCAST").opt(),
+            pure_token("optin", "OPTIN").opt(),
+            pure_token("optout", "OPTOUT").opt(),
+            pure_token("noloop", "NOLOOP").opt(),
+        ],
+        ..Doc::DEFAULT
+    }),
+    ("client|caching", Doc {
+        summary: "Instruct the server about tracking or not keys in the next request",
+        complexity: "O(1)",
+        args: &[
+            oneof("mode", &[
+                pure_token("yes", "YES"),
+                pure_token("no", "NO"),
+            ]),
+        ],
+        ..Doc::DEFAULT
+    }),
+    ("client|getredir", Doc {
+        summary: "Get tracking notifications redirection client ID if any",
+        complexity: "O(1)",
+        ..Doc::DEFAULT
+    }),
+    ("client|trackinginfo", Doc {
+        summary: "Return information about server assisted client side caching for the current connection",
+        complexity: "O(1)",
+        ..Doc::DEFAULT
+    }),
     ("client|help", Doc {
         summary: "Show helpful text about the different subcommands",
         complexity: "O(1)",
