@@ -86,7 +86,10 @@ impl<'a> ExecCtx<'a> {
     pub fn expired_deleted(&mut self, db: DbIndex, key: &Bytes) {
         self.propagate(db, vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
         match self.section.as_deref_mut() {
-            Some(s) => s.touched.push((db, key.to_vec())),
+            Some(s) => {
+                s.touched.push((db, key.to_vec()));
+                tracking_changed(self.server, key);
+            }
             None => self.pending_changes.push((db, key.to_vec())),
         }
     }
@@ -439,6 +442,7 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
                 Some(s) => {
                     s.effects.push((e.db, del));
                     s.touched.push((e.db, key.to_vec()));
+                    tracking_changed(server, &key);
                 }
                 None => {
                     server.propagator.propagate(e.db, vec![del]);
@@ -456,7 +460,15 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
     // Watchers are told before the world lock goes, so no EXEC runs between the write
     // and its invalidation; inside a section the commit does it.
     match section {
-        Some(s) => s.touched.extend(touched),
+        Some(s) => {
+            // Inside a section, tracking clients learn of a write when it happens, as in
+            // Redis (a later read in the same transaction tracks the key again); watchers
+            // and blocked clients at the commit.
+            for (_, key) in &touched {
+                tracking_changed(server, key);
+            }
+            s.touched.extend(touched);
+        }
         None => {
             for (db, key) in &touched {
                 key_changed(server, *db, key);
@@ -480,14 +492,30 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
 }
 
 /// A key changed outside any atomic section (a write, an expiry): WATCHes on it are
-/// invalidated and clients blocked on it are told it may be ready. Free when nobody
-/// watches or blocks.
+/// invalidated, clients blocked on it are told it may be ready, and clients that may
+/// cache it get an invalidation. Free when nobody watches, blocks or tracks.
 pub fn key_changed(server: &Server, db: DbIndex, key: &[u8]) {
     if !server.tracks_keys() {
         return;
     }
+    tracking_changed(server, key);
+    server.watches.touch(server, db, key);
+    server.blocking.signal(db, key);
+}
+
+/// Client-side caching learns that a key changed (free while no client tracks).
+#[inline]
+fn tracking_changed(server: &Server, key: &[u8]) {
     if server.tracking.armed() {
         server.tracking.key_modified(server, key);
+    }
+}
+
+/// [`key_changed`] at the commit of an atomic section, whose writes tracking clients
+/// already learned of as they happened.
+pub fn key_changed_at_commit(server: &Server, db: DbIndex, key: &[u8]) {
+    if !server.tracks_keys() {
+        return;
     }
     server.watches.touch(server, db, key);
     server.blocking.signal(db, key);
