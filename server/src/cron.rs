@@ -18,6 +18,8 @@ pub async fn run(server: Arc<Server>) {
         tick(&server);
         // Bounded by its time budget (a quarter of a tick by default), so it runs inline.
         active_expire_cycle(&server, &mut expire);
+        // BCAST clients hear of keys that expired without any command running.
+        server.tracking.broadcast(&server);
     }
 }
 

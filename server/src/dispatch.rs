@@ -233,7 +233,6 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         execute_checked(server, client, argv, lookup, out)
     };
     crate::blocking::serve_ready(server);
-    server.tracking.after_command(server);
     pushed
 }
 

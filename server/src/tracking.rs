@@ -357,9 +357,11 @@ impl Tracking {
         }
     }
 
-    /// Work done between commands: the BCAST broadcast of keys changed since the last one
-    /// (Redis does it in `beforeSleep`). One relaxed load when there is nothing to send.
-    pub fn after_command(&self, server: &Server) {
+    /// The BCAST broadcast of keys changed since the last one, one message per prefix.
+    /// Redis sends it in `beforeSleep`, once per event-loop turn; Rhodium once per batch
+    /// of requests a connection read (so a pipeline's keys share a message, as in Redis)
+    /// and once per cron tick. One relaxed load when there is nothing to send.
+    pub fn broadcast(&self, server: &Server) {
         if !self.bcast_pending.load(Ordering::Relaxed) {
             return;
         }

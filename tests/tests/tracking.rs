@@ -63,6 +63,7 @@ impl Side {
     /// - `N~ CMD`: the same, with client ids in integer replies shown as `$idN` (always
     ///   done for HELLO);
     /// - `N<`: read one pending message (a push) from connection N;
+    /// - `N| CMD ; CMD ...`: send the commands in one write (a pipeline), reading nothing;
     /// - `N flags`: connection N's CLIENT LIST `flags=` and `redir=` fields;
     /// - `close N`: disconnect N and wait until the server has let it go;
     /// - `gone N KEY`: poll EXISTS KEY on N until the (expired) key is gone.
@@ -87,6 +88,14 @@ impl Side {
                 return None;
             }
             _ => {}
+        }
+        if let Some(n) = head.strip_suffix('|') {
+            let mut bytes = Vec::new();
+            for cmd in rest.split(" ; ") {
+                bytes.extend(rhodium_it::raw::encode(&self.expand(cmd)));
+            }
+            self.conn(n.parse().unwrap()).send_raw(&bytes).unwrap();
+            return None;
         }
         if let Some(n) = head.strip_suffix('<') {
             let n = n.trim_end_matches('~');
@@ -449,6 +458,69 @@ fn redirect_to_a_resp3_client_pushes_and_broken_redirect_is_reported() {
         1~ CLIENT GETREDIR
         1 CLIENT TRACKING on
         1 flags
+        "#,
+    );
+}
+
+#[test]
+fn bcast_pipeline_shares_one_message() {
+    session(
+        r#"
+        1 HELLO 3
+        1 CLIENT TRACKING on BCAST
+        1| SET a 1 ; SET b 2 ; DEL a ; PING
+        1<
+        1<
+        1<
+        1<
+        1<
+        2 MSET c 1 d 2
+        1<
+        "#,
+    );
+}
+
+#[test]
+fn database_commands_invalidate_by_key_name() {
+    session(
+        r#"
+        1 HELLO 3
+        1 CLIENT TRACKING on
+        1 GET k
+        1 SELECT 1
+        1 GET j
+        2 SET k 1
+        1<
+        # SWAPDB changes no key as tracking sees it.
+        2 SWAPDB 0 1
+        2 SELECT 1
+        2 SET j 1
+        1<
+        1 GET m
+        2 MOVE j 0
+        1 PING
+        2 SET m 1
+        1<
+        1 GET n
+        2 RENAME m n
+        1<
+        1 MULTI
+        1 GET q
+        1 FLUSHALL
+        1 GET q
+        1 EXEC
+        1<
+        2 SET q 1
+        1<
+        1 GET z
+        1 EVAL "redis.call('flushdb') return 1" 0
+        1<
+        1 OBJECT ENCODING z
+        1 STRLEN y
+        2 SET z 1
+        2 SET y 1
+        1<
+        1<
         "#,
     );
 }

@@ -122,6 +122,12 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                 }
             }
         }
+        // Client-side caching BCAST messages for the keys this batch changed (Redis sends
+        // them before it writes the replies); this client's own follow its replies.
+        server.tracking.broadcast(&server);
+        if client.resp == Resp::V3 {
+            pushed += handle.outbox.take_into(out.buffer_mut());
+        }
         if out.len() > READ_CHUNK && server.pubsub.normal_reply_over_limit(&handle, out.len()) {
             break;
         }
