@@ -254,8 +254,9 @@ impl Tracking {
     /// entries in the key table go lazily, when the keys are next invalidated.
     pub fn disable(&self, server: &Server, h: &ClientHandle) {
         if h.tracking.flags() & flag::BCAST != 0 {
-            let mut mine = h.tracking.prefixes.lock();
+            // Same lock order as `enable`: the tables, then the client's prefixes.
             let mut t = self.tables.lock();
+            let mut mine = h.tracking.prefixes.lock();
             for p in mine.iter() {
                 if let Some(bs) = t.prefixes.get_mut(p) {
                     bs.clients.remove(&h.id);

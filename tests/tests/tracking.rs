@@ -195,6 +195,11 @@ fn option_errors_and_introspection() {
         1 CLIENT TRACKING on
         1 HELLO 3
         1 CLIENT TRACKINGINFO
+        1 RESET
+        1 CLIENT TRACKINGINFO
+        1 flags
+        1 CLIENT TRACKING on REDIRECT $id2 NOLOOP
+        1 HELLO 3
         1 INFO nosuchsection
         1 CLIENT HELP
         "#,

@@ -98,7 +98,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                     } else {
                         apply_reply_mode(&mut client, &mut out, mark + pushed_first);
                     }
-                    if client.pubsub.is_some() || client.resp == Resp::V3 {
+                    if client.pubsub.is_some() || (client.resp == Resp::V3 && handle.omem.load(Ordering::Relaxed) > 0) {
                         // Messages published meanwhile follow this command's reply.
                         pushed += handle.outbox.take_into(out.buffer_mut());
                     }
@@ -125,7 +125,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
         // Client-side caching BCAST messages for the keys this batch changed (Redis sends
         // them before it writes the replies); this client's own follow its replies.
         server.tracking.broadcast(&server);
-        if client.resp == Resp::V3 {
+        if client.resp == Resp::V3 && handle.omem.load(Ordering::Relaxed) > 0 {
             pushed += handle.outbox.take_into(out.buffer_mut());
         }
         if out.len() > READ_CHUNK && server.pubsub.normal_reply_over_limit(&handle, out.len()) {
