@@ -181,7 +181,7 @@ impl Atomic<'_> {
         touched.sort_unstable();
         touched.dedup();
         for (db, key) in &touched {
-            crate::dispatch::key_changed_at_commit(server, *db, key);
+            crate::dispatch::key_changed_for_watchers(server, *db, key);
         }
         drop(world);
     }

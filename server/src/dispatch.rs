@@ -383,12 +383,6 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
         out.error(&e.to_string());
     }
     let elapsed = started.elapsed().as_micros() as u64;
-    // Client-side caching: a read-only command's keys are remembered for the tracking
-    // client running it (or the script it runs from), while their stripes are held.
-    if spec.has(flags::READONLY) && !spec.has(flags::PUBSUB) && server.tracking.clients() > 0 {
-        let argv = args.argv();
-        server.tracking.remember(server, positions.iter().filter_map(|&i| argv.get(i).map(|b| b.as_ref())));
-    }
     if !ctx.keys.expired().is_empty() {
         ctx.notify_expired();
     }
@@ -412,6 +406,19 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
             hidden.push(e);
         }
     }
+    // Client-side caching: a read-only command's keys are remembered for the tracking
+    // client running it (or the script it runs from), while their stripes are held. Keys
+    // it found expired are invalidated first, as Redis deletes them during the lookup,
+    // so the read tracks them again.
+    let remember = spec.has(flags::READONLY) && !spec.has(flags::PUBSUB) && server.tracking.clients() > 0;
+    if remember {
+        for e in &hidden {
+            tracking_changed(server, &e.key);
+        }
+        let argv = args.argv();
+        server.tracking.remember(server, positions.iter().filter_map(|&i| argv.get(i).map(|b| b.as_ref())));
+    }
+    let mut told = Vec::new();
     let dirty = ctx.dirty;
     if !ctx.suppress {
         if !ctx.effects.is_empty() {
@@ -441,12 +448,18 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
                 Some(s) => {
                     s.effects.push((e.db, del));
                     s.touched.push((e.db, key.to_vec()));
-                    tracking_changed(server, &key);
+                    if !remember {
+                        tracking_changed(server, &key);
+                    }
                 }
                 None => {
                     server.propagator.propagate(e.db, vec![del]);
                     // Reported below, once the stripe is unlocked (watchers look it up).
-                    touched.push((e.db, key.to_vec()));
+                    if remember {
+                        told.push((e.db, key.to_vec()));
+                    } else {
+                        touched.push((e.db, key.to_vec()));
+                    }
                 }
             }
         });
@@ -471,6 +484,9 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
         None => {
             for (db, key) in &touched {
                 key_changed(server, *db, key);
+            }
+            for (db, key) in &told {
+                key_changed_for_watchers(server, *db, key);
             }
         }
     }
@@ -510,9 +526,10 @@ fn tracking_changed(server: &Server, key: &[u8]) {
     }
 }
 
-/// [`key_changed`] at the commit of an atomic section, whose writes tracking clients
-/// already learned of as they happened.
-pub fn key_changed_at_commit(server: &Server, db: DbIndex, key: &[u8]) {
+/// [`key_changed`] for WATCH and blocked clients only, when tracking clients already
+/// learned of the change (an atomic section's writes as they happened, keys a read found
+/// expired before it was remembered).
+pub fn key_changed_for_watchers(server: &Server, db: DbIndex, key: &[u8]) {
     if !server.tracks_keys() {
         return;
     }

@@ -66,6 +66,7 @@ impl Side {
     /// - `N| CMD ; CMD ...`: send the commands in one write (a pipeline), reading nothing;
     /// - `N flags`: connection N's CLIENT LIST `flags=` and `redir=` fields;
     /// - `close N`: disconnect N and wait until the server has let it go;
+    /// - `blocked K`: wait until the server reports K blocked clients;
     /// - `gone N KEY`: poll EXISTS KEY on N until the (expired) key is gone.
     fn step(&mut self, line: &str) -> Option<String> {
         let (head, rest) = line.split_once(' ').unwrap_or((line, ""));
@@ -79,6 +80,12 @@ impl Side {
                     let list = admin.cmd(&["CLIENT", "LIST"]).unwrap().as_str();
                     !list.lines().any(|l| l.starts_with(&format!("id={id} ")))
                 });
+                return None;
+            }
+            "blocked" => {
+                let want: usize = rest.parse().unwrap();
+                let admin = &mut self.admin;
+                wait_until(Duration::from_secs(10), "blocked clients", || rhodium_it::session::blocked(admin) == want);
                 return None;
             }
             "gone" => {
@@ -525,6 +532,54 @@ fn database_commands_invalidate_by_key_name() {
         2 SET z 1
         2 SET y 1
         1<
+        1<
+        "#,
+    );
+}
+
+#[test]
+fn invalidations_never_interleave_with_a_reply() {
+    session(
+        r#"
+        2 DEBUG SET-ACTIVE-EXPIRE 0
+        1 HELLO 3
+        1 CLIENT TRACKING on
+        2 MSET a 1 b 2
+        2 PEXPIRE a 100
+        2 PEXPIRE b 100
+        1 MGET a b
+        1 DEBUG SLEEP 0.2
+        # MGET finds both expired: its reply first, then the two invalidations; the
+        # read tracks them again.
+        1 MGET a b
+        1<
+        1<
+        2 SET a 1
+        1<
+        2 DEBUG SET-ACTIVE-EXPIRE 1
+        # A blocked BLMOVE's own write is announced after its reply.
+        2 RPUSH list2 a
+        1 LRANGE list2 0 -1
+        1| BLMOVE list1 list2 LEFT LEFT 0
+        blocked 1
+        2 RPUSH list1 foo
+        1<
+        1<
+        "#,
+    );
+}
+
+#[test]
+fn pushes_reach_a_client_whose_replies_are_off() {
+    session(
+        r#"
+        1 HELLO 3
+        1 CLIENT TRACKING on
+        1 GET a
+        1| CLIENT REPLY OFF
+        2 SET a 1
+        1<
+        1| CLIENT REPLY ON
         1<
         "#,
     );
