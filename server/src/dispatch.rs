@@ -246,7 +246,9 @@ fn execute_for_tracking(server: &Server, client: &mut ClientState, argv: Argv, l
     server.tracking.limit_used_slots(server, Some(me));
     let evicted = out.len() - mark;
     if !client.handle.tracking.is_on() {
-        return evicted + execute_checked(server, client, argv, lookup, out);
+        let pushed = execute_checked(server, client, argv, lookup, out);
+        crate::tracking::clear_current();
+        return evicted + pushed;
     }
     let client_command = matches!(&lookup, Lookup::Found(r) if r.fullname.starts_with("client|"));
     evicted + crate::tracking::run_tracked(client, client_command, |client| execute_checked(server, client, argv, lookup, out))

@@ -144,14 +144,22 @@ fn remembers(flags: u32) -> bool {
 }
 
 /// Refreshes the current-client record after the client's tracking flags changed in the
-/// middle of its own command (CLIENT TRACKING or CLIENT CACHING, possibly inside EXEC).
-/// Only a command that started with tracking on has a record to refresh.
+/// middle of its own command (CLIENT TRACKING or CLIENT CACHING, possibly inside EXEC,
+/// whose later reads then follow the new flags). A record set here by a command that
+/// started while nobody tracked is cleared by the next command run on this thread (see
+/// [`clear_current`]): tracking is on from now, so that command takes the tracking path.
 pub fn refresh_current(handle: &ClientHandle) {
     CURRENT.with(|c| {
-        if c.get().id == handle.id {
+        let id = c.get().id;
+        if id == handle.id || id == 0 {
             c.set(Current { id: handle.id, remember: remembers(handle.tracking.flags()) });
         }
     });
+}
+
+/// Forgets the current client after a command of a client that does not track.
+pub fn clear_current() {
+    CURRENT.with(|c| c.set(Current::default()));
 }
 
 /// Runs one command of a tracking client: its reads are remembered and it is the

@@ -626,6 +626,14 @@ fn transactions_and_scripts_track_reads_and_invalidate_after_the_reply() {
         1 EXEC
         2 SET c 2
         1<
+        # Tracking turned on inside a transaction applies to its later reads.
+        3 HELLO 3
+        3 MULTI
+        3 CLIENT TRACKING on
+        3 GET g
+        3 EXEC
+        2 SET g 1
+        3<
         1 EVAL "return redis.call('get', KEYS[1])" 1 d
         2 SET d 1
         1<
@@ -635,6 +643,25 @@ fn transactions_and_scripts_track_reads_and_invalidate_after_the_reply() {
         1 EVAL "redis.call('get', KEYS[1]); return redis.call('set', KEYS[1], 'x')" 1 f
         1<
         2 SET f 2
+        1 PING
+        "#,
+    );
+}
+
+#[test]
+fn tracking_turned_on_inside_a_transaction_applies_to_its_reads() {
+    // Nobody tracks before the transaction runs.
+    session(
+        r#"
+        1 HELLO 3
+        1 MULTI
+        1 CLIENT TRACKING on
+        1 GET a
+        1 EXEC
+        2 SET a 1
+        1<
+        2 GET b
+        1 SET b 1
         1 PING
         "#,
     );
