@@ -224,13 +224,19 @@ pub fn busy_error(eval_mode: bool) -> &'static str {
 pub enum Admission {
     /// Run it now.
     Go,
-    /// A script runs: wait (without holding a runtime thread) and ask again.
+    /// A script runs: wait (without holding a runtime thread, see [`wait_turn`]) and ask
+    /// again.
     Wait,
     /// Reply with this error instead.
     Busy(&'static str),
 }
 
-/// Whether `spec` may run now (checked before a command waits for the world lock, which a
+/// `busy-reply-threshold` in milliseconds.
+fn busy_threshold_ms(server: &Server) -> i64 {
+    server.config().other.get("busy-reply-threshold").and_then(|v| v.parse::<i64>().ok()).unwrap_or(5000)
+}
+
+/// Whether `spec` may run now (checked before a command tries the world lock, which a
 /// running script holds): at once when no script runs; while one runs, not before it ends
 /// or passes `busy-reply-threshold`, after which the commands that run beside it without
 /// the world lock (SCRIPT KILL, FUNCTION KILL, FUNCTION STATS, SHUTDOWN NOSAVE) run, other
@@ -241,9 +247,8 @@ pub fn admission(server: &Server, spec: &CommandSpec, argv: &[Bytes]) -> Admissi
     if !run.running.load(Ordering::Acquire) {
         return Admission::Go;
     }
-    let threshold = server.config().other.get("busy-reply-threshold").and_then(|v| v.parse::<i64>().ok()).unwrap_or(5000);
     let elapsed = rhodium_storage::clock::now_ms() - run.started_ms.load(Ordering::Acquire);
-    if elapsed < threshold {
+    if elapsed < busy_threshold_ms(server) {
         return Admission::Wait;
     }
     let busy = Admission::Busy(busy_error(run.eval_mode.load(Ordering::Acquire)));
@@ -258,6 +263,32 @@ pub fn admission(server: &Server, spec: &CommandSpec, argv: &[Bytes]) -> Admissi
         return busy;
     }
     Admission::Go
+}
+
+/// Waits, without holding a runtime thread, for a reason to ask [`admission`] and the
+/// world lock again: the atomic section holding the lock ended, or the running script
+/// may just have passed `busy-reply-threshold` (from then on waiting commands get -BUSY),
+/// or a short tick passed (a section that is about to start a script has not marked it
+/// running yet).
+pub async fn wait_turn(server: &Server) {
+    let released = server.world.released();
+    tokio::pin!(released);
+    released.as_mut().enable();
+    let run = &server.scripting.run;
+    let running = run.running.load(Ordering::Acquire);
+    if !running && !server.world.is_held() {
+        return;
+    }
+    let tick_ms = if running {
+        let elapsed = rhodium_storage::clock::now_ms() - run.started_ms.load(Ordering::Acquire);
+        (busy_threshold_ms(server) - elapsed).clamp(1, 100)
+    } else {
+        5
+    };
+    tokio::select! {
+        _ = released => {}
+        _ = tokio::time::sleep(std::time::Duration::from_millis(tick_ms as u64)) => {}
+    }
 }
 
 /// Lower-case hex SHA1 of `data`.
