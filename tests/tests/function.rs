@@ -133,3 +133,34 @@ fn dump_and_restore() {
         assert_eq!(reply, b"+OK\r\n");
     }
 }
+
+/// Runs a busy function on one server and returns what every step answered.
+fn busy_fcall_transcript(s: &TestServer) -> Vec<String> {
+    use std::time::Duration;
+    let text = |r: std::io::Result<Vec<u8>>| String::from_utf8_lossy(&r.unwrap_or_default()).into_owned();
+    let mut runner = s.raw();
+    let mut other = s.raw();
+    let mut t = Vec::new();
+    t.push(text(other.cmd_bytes(&["CONFIG", "SET", "busy-reply-threshold", "100"])));
+    t.push(text(other.cmd_bytes(&["FUNCTION", "LOAD", "#!lua name=spin\nredis.register_function{function_name='spin', callback=function() local i = 0 while true do i = i + 1 end end, flags={'no-writes'}}"])));
+    runner.send_raw(b"*3\r\n$5\r\nFCALL\r\n$4\r\nspin\r\n$1\r\n0\r\n").unwrap();
+    let mut first = String::new();
+    rhodium_it::wait_until(Duration::from_secs(10), "-BUSY", || {
+        first = text(other.cmd_bytes(&["PING"]));
+        first.starts_with("-BUSY")
+    });
+    t.push(first);
+    t.push(text(other.cmd_bytes(&["SET", "x", "1"])));
+    t.push(text(other.cmd_bytes(&["FCALL_RO", "spin", "0"])));
+    t.push(text(other.cmd_bytes(&["SCRIPT", "KILL"])));
+    t.push(text(other.cmd_bytes(&["FUNCTION", "KILL"])));
+    t.push(String::from_utf8_lossy(&runner.read_reply_bytes().unwrap_or_default()).into_owned());
+    t.push(text(other.cmd_bytes(&["PING"])));
+    t
+}
+
+#[test]
+fn busy_function_and_function_kill() {
+    let Some(p) = diff::Pair::start(&[]) else { return };
+    assert_eq!(busy_fcall_transcript(&p.ours), busy_fcall_transcript(&p.theirs));
+}
