@@ -205,6 +205,33 @@ impl Scripting {
     }
 }
 
+/// Installs the function libraries a loaded RDB file held (its FUNCTION2 records, in
+/// file order), as Redis's `rdbFunctionLoad` does: a library whose name is taken fails
+/// unless `replace` (DEBUG RELOAD MERGE), and so does one registering a function another
+/// library has. Returns how many were installed; on error the ones before stay, as in
+/// Redis (whose startup then fails anyway).
+pub fn restore_libraries(server: &Server, codes: Vec<Vec<u8>>, replace: bool) -> Result<usize, String> {
+    if codes.is_empty() {
+        return Ok(0);
+    }
+    let mut fx = server.scripting.functions.lock();
+    for code in &codes {
+        fx.load(&Bytes::copy_from_slice(code), replace).map_err(|e| format!("Failed loading library, {e}"))?;
+    }
+    Ok(codes.len())
+}
+
+/// The code of every library loaded now, as SAVE writes them (one FUNCTION2 record each).
+pub fn library_codes(server: &Server) -> Vec<Bytes> {
+    server.scripting.functions.lock().libraries.values().map(|l| l.code.clone()).collect()
+}
+
+/// Drops every function library (DEBUG RELOAD empties them with the data, as Redis's
+/// `emptyData` does).
+pub fn flush_libraries(server: &Server) {
+    server.scripting.functions.lock().flush();
+}
+
 /// Commands that run a script and so take the exclusive section themselves.
 pub fn runs_script(spec: &CommandSpec) -> bool {
     matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro")
