@@ -224,7 +224,12 @@ fn libraries_move_between_redis_and_rhodium() {
         for lib in [LIB_A, LIB_B] {
             c.cmd(&["FUNCTION", "LOAD", lib]).unwrap();
         }
-        let (dst, _dir) = restart_as(&src, to);
+        let (dst, dir) = restart_as(&src, to);
+        if from == Flavor::Rhodium {
+            let out = std::process::Command::new("redis-check-rdb").arg(dir.path().join("dump.rdb")).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success() && text.contains("RDB looks OK"), "{text}");
+        }
         let mut d = dst.raw();
         for lib in ["liba", "libb"] {
             assert_eq!(listing(&mut d, lib), listing(&mut c, lib), "{from:?} -> {to:?}");
