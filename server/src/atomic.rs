@@ -12,6 +12,13 @@
 //! for its line; a slot costs a few). The writer raises a flag, then waits for every slot
 //! to drain; readers that see the flag step back and wait on the writer's mutex.
 //!
+//! A connection never waits inside the lock for a section (a script may run for
+//! seconds, and Redis answers -BUSY meanwhile): dispatch only *tries* to take it, and on
+//! contention hands the request back to the connection loop, which waits asynchronously
+//! for [`WorldLock::released`] and asks again. Commands that open their own section
+//! (EXEC, EVAL, FCALL) get the exclusive hold from dispatch the same way; the section the
+//! handler then opens on that thread takes the hold over (see [`WorldLock::write`]).
+//!
 //! Propagation: a unit has one database. A section whose effects span several databases
 //! carries `SELECT n` commands inside its unit where the database changes, and ends with
 //! a `SELECT` back to the unit's database if it left it, so the stream is in the unit's
@@ -43,11 +50,21 @@ pub struct WorldLock {
     writer: AtomicBool,
     /// Held by the writer for its whole section; readers wait on it.
     exclusive: Mutex<()>,
+    /// The thread holding `exclusive` ([`thread_token`]; 0 for none).
+    owner: AtomicUsize,
+    /// Signalled whenever an exclusive hold ends, for connections waiting asynchronously.
+    released: tokio::sync::Notify,
 }
 
 impl Default for WorldLock {
     fn default() -> Self {
-        WorldLock { slots: (0..SLOTS).map(|_| Slot::default()).collect(), writer: AtomicBool::new(false), exclusive: Mutex::new(()) }
+        WorldLock {
+            slots: (0..SLOTS).map(|_| Slot::default()).collect(),
+            writer: AtomicBool::new(false),
+            exclusive: Mutex::new(()),
+            owner: AtomicUsize::new(0),
+            released: tokio::sync::Notify::new(),
+        }
     }
 }
 
@@ -56,6 +73,15 @@ thread_local! {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         NEXT.fetch_add(1, Ordering::Relaxed) % SLOTS
     };
+    static MY_TOKEN: usize = {
+        static NEXT: AtomicUsize = AtomicUsize::new(1);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    };
+}
+
+/// A number naming the current thread, never 0.
+fn thread_token() -> usize {
+    MY_TOKEN.with(|t| *t)
 }
 
 /// A shared hold on the world lock.
@@ -72,12 +98,18 @@ impl Drop for WorldRead<'_> {
 /// The exclusive hold of an atomic section.
 pub struct WorldWrite<'a> {
     lock: &'a WorldLock,
-    _exclusive: MutexGuard<'a, ()>,
+    /// `None` for a hold taken inside one the thread already has: the outer one releases.
+    exclusive: Option<MutexGuard<'a, ()>>,
 }
 
 impl Drop for WorldWrite<'_> {
     fn drop(&mut self) {
-        self.lock.writer.store(false, Ordering::SeqCst);
+        if self.exclusive.is_some() {
+            self.lock.owner.store(0, Ordering::SeqCst);
+            self.lock.writer.store(false, Ordering::SeqCst);
+            // Readers that wake now find the flag down; the mutex goes right after.
+            self.lock.released.notify_waiters();
+        }
     }
 }
 
@@ -111,9 +143,58 @@ impl WorldLock {
     }
 
     /// Holds the world exclusively: waits for other sections, then for every command in
-    /// progress to finish; new commands wait until the hold is dropped.
+    /// progress to finish; new commands wait until the hold is dropped. On a thread that
+    /// already holds it exclusively (dispatch took it for EXEC or a script), returns a
+    /// nested hold at once.
     pub fn write(&self) -> WorldWrite<'_> {
+        if let Some(nested) = self.nested() {
+            return nested;
+        }
         let exclusive = self.exclusive.lock();
+        self.drain(exclusive)
+    }
+
+    /// [`WorldLock::write`] unless another section holds or is taking the lock (then
+    /// `None` at once). Still waits for commands in progress, which are short.
+    pub fn try_write(&self) -> Option<WorldWrite<'_>> {
+        if let Some(nested) = self.nested() {
+            return Some(nested);
+        }
+        let exclusive = self.exclusive.try_lock()?;
+        Some(self.drain(exclusive))
+    }
+
+    /// Whether a section holds or is taking the lock.
+    pub fn is_held(&self) -> bool {
+        self.writer.load(Ordering::SeqCst)
+    }
+
+    /// Whether this thread holds the lock exclusively.
+    pub fn held_by_me(&self) -> bool {
+        self.owner.load(Ordering::SeqCst) == thread_token()
+    }
+
+    /// Resolves when an exclusive hold ends. Create it (and `enable` it) before checking
+    /// [`WorldLock::is_held`], so a release between the two is not missed.
+    pub fn released(&self) -> tokio::sync::futures::Notified<'_> {
+        self.released.notified()
+    }
+
+    /// Blocks the thread until the current exclusive hold (if any) ends; for callers off
+    /// the connection loop (tests, internal re-execution).
+    pub fn wait_released(&self) {
+        if self.is_held() && !self.held_by_me() {
+            drop(self.exclusive.lock());
+        }
+    }
+
+    fn nested(&self) -> Option<WorldWrite<'_>> {
+        self.held_by_me().then_some(WorldWrite { lock: self, exclusive: None })
+    }
+
+    /// With `exclusive` held: raises the flag and waits for every shared hold to end.
+    fn drain<'a>(&'a self, exclusive: MutexGuard<'a, ()>) -> WorldWrite<'a> {
+        self.owner.store(thread_token(), Ordering::SeqCst);
         self.writer.store(true, Ordering::SeqCst);
         let mut spins = 0u32;
         while self.slots.iter().any(|s| s.0.load(Ordering::SeqCst) != 0) {
@@ -124,7 +205,7 @@ impl WorldLock {
                 std::thread::yield_now();
             }
         }
-        WorldWrite { lock: self, _exclusive: exclusive }
+        WorldWrite { lock: self, exclusive: Some(exclusive) }
     }
 }
 
@@ -149,6 +230,14 @@ pub fn begin_atomic(server: &Server) -> Atomic<'_> {
     let world = server.world.write();
     let log = SectionLog { effects: Vec::new(), touched: Vec::new(), now: rhodium_storage::clock::now_ms() };
     Atomic { server, log, world: Some(world) }
+}
+
+/// [`begin_atomic`] unless another section holds or is taking the world lock: `None` at
+/// once instead of waiting for it.
+pub fn try_begin_atomic(server: &Server) -> Option<Atomic<'_>> {
+    let world = server.world.try_write()?;
+    let log = SectionLog { effects: Vec::new(), touched: Vec::new(), now: rhodium_storage::clock::now_ms() };
+    Some(Atomic { server, log, world: Some(world) })
 }
 
 impl Atomic<'_> {
@@ -269,5 +358,96 @@ mod tests {
         let (_, unit) = build_unit(vec![(1, cmd("SET a 1")), (5, cmd("SET b 1"))]).unwrap();
         assert_eq!(unit, vec![cmd("SET a 1"), cmd("SELECT 5"), cmd("SET b 1"), cmd("SELECT 1")]);
     }
-}
 
+    fn argv(line: &str) -> Argv {
+        line.split(' ').map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()
+    }
+
+    /// A second client of the harness's server.
+    fn client(h: &crate::testkit::Harness) -> crate::net::clients::ClientState {
+        use crate::net::clients::{ClientHandle, ClientState, Peer};
+        let peer = Peer::Unix("other".into());
+        ClientState::new(std::sync::Arc::new(ClientHandle::new(h.server.clients.next_id(), peer.clone(), peer, -1)), true)
+    }
+
+    #[test]
+    fn dispatch_hands_requests_back_while_a_section_holds_the_world() {
+        use crate::dispatch::try_execute_looked_up;
+        use rhodium_protocol::{ReplyWriter, Resp};
+        let h = crate::testkit::Harness::new();
+        let server = h.server.clone();
+        let section = begin_atomic(&server);
+        let worker = {
+            let server = server.clone();
+            let mut c = client(&h);
+            std::thread::spawn(move || {
+                let mut out = ReplyWriter::new(Resp::V2);
+                let mut deferred = Vec::new();
+                // An ordinary command, an exclusive one, one that opens its own section;
+                // MULTI runs beside the section and queueing needs no world either.
+                let lines: [&[&str]; 6] = [&["SET", "k", "v"], &["FLUSHALL"], &["EVAL", "return 1", "0"], &["MULTI"], &["SET", "k", "w"], &["EXEC"]];
+                for parts in lines {
+                    let a: Argv = parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect();
+                    let lookup = server.table.lookup(&a);
+                    deferred.push(try_execute_looked_up(&server, &mut c, a, lookup, &mut out).is_err());
+                }
+                (deferred, String::from_utf8_lossy(out.as_bytes()).into_owned())
+            })
+        };
+        let (deferred, replies) = worker.join().unwrap();
+        assert_eq!(deferred, vec![true, true, true, false, false, true]);
+        assert_eq!(replies, "+OK\r\n+QUEUED\r\n");
+        drop(section);
+        assert!(!server.world.is_held());
+    }
+
+    #[test]
+    fn a_command_that_opens_its_own_section_takes_over_the_hold_of_dispatch() {
+        let mut h = crate::testkit::Harness::new();
+        assert_eq!(h.run("MULTI"), "+OK\r\n");
+        assert_eq!(h.run("SET a 1"), "+QUEUED\r\n");
+        assert_eq!(h.run("EXEC"), "*1\r\n+OK\r\n");
+        assert!(!h.server.world.is_held());
+        assert!(h.server.world.try_write().is_some());
+    }
+
+    #[test]
+    fn blocked_clients_are_served_after_a_section_not_waited_for() {
+        use rhodium_protocol::{ReplyWriter, Resp};
+        let h = crate::testkit::Harness::new();
+        let server = h.server.clone();
+        let mut b = client(&h);
+        let mut out = ReplyWriter::new(Resp::V2);
+        crate::dispatch::execute(&server, &mut b, argv("BLPOP l 0"), &mut out);
+        let waiter = b.block.parked.take().expect("BLPOP parks");
+        // The list gets its element (written under its lock with no signal, as a write
+        // that has not reported yet) and a section that does not touch it takes the world
+        // before the waiter is served: serving must not wait for the section, and the
+        // section's end must serve what was left.
+        {
+            use rhodium_storage::types::list::{End, List};
+            use rhodium_storage::Value;
+            let mut list = List::new();
+            list.push(End::Right, b"v");
+            let _w = server.world.read();
+            let mut keys = server.keyspace.lock([(0, &b"l"[..])], rhodium_storage::LockMode::Write, 0, rhodium_storage::keyspace::ExpiryMode::Delete);
+            keys.set(0, b"l", Value::List(Box::new(list)), rhodium_storage::keyspace::SetExpiry::Clear).unwrap();
+        }
+        let section = begin_atomic(&server);
+        server.blocking.signal(0, b"l");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let serving = {
+            let server = server.clone();
+            std::thread::spawn(move || {
+                crate::blocking::serve_ready(&server);
+                let _ = tx.send(());
+            })
+        };
+        assert!(rx.recv_timeout(std::time::Duration::from_secs(10)).is_ok(), "serve_ready waited for the section");
+        serving.join().unwrap();
+        assert_eq!(waiter.take_reply(), None);
+        // The section's end serves it.
+        section.commit();
+        assert_eq!(waiter.take_reply().map(|r| String::from_utf8_lossy(&r).into_owned()), Some("*2\r\n$1\r\nl\r\n$1\r\nv\r\n".to_string()));
+    }
+}

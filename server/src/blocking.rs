@@ -253,6 +253,17 @@ impl Blocking {
         }
     }
 
+    /// Puts keys that could not be served yet back in front of the ready list.
+    fn requeue(&self, keys: impl Iterator<Item = (DbIndex, Bytes)>) {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        let back: Vec<_> = keys.filter(|k| inner.ready_set.insert(k.clone())).collect();
+        if !back.is_empty() {
+            inner.ready.splice(0..0, back);
+            self.has_ready.store(true, Ordering::Release);
+        }
+    }
+
     fn take_ready(&self) -> Vec<(DbIndex, Bytes)> {
         let mut inner = self.inner.lock();
         self.has_ready.store(false, Ordering::Release);
@@ -268,9 +279,11 @@ impl Blocking {
 
 /// Serves the clients blocked on keys that became ready, in the order they blocked.
 /// Called by dispatch after every command with no lock held; free when no key is ready.
+/// While an atomic section (a script) holds the world, the keys not served yet stay
+/// ready and the section's end serves them: no thread waits behind a long script.
 pub fn serve_ready(server: &Server) {
     let reg = &server.blocking;
-    if !reg.has_ready.load(Ordering::Acquire) || SERVING_HERE.with(Cell::get) {
+    if !reg.has_ready.load(Ordering::Acquire) || SERVING_HERE.with(Cell::get) || server.world.held_by_me() {
         return;
     }
     // One server at a time keeps each key's FIFO order.
@@ -281,16 +294,26 @@ pub fn serve_ready(server: &Server) {
         if ready.is_empty() {
             break;
         }
-        for (db, key) in ready {
-            serve_key(server, db, &key);
+        let mut left = ready.into_iter();
+        while let Some((db, key)) = left.next() {
+            if !serve_key(server, db, &key) {
+                reg.requeue(std::iter::once((db, key)).chain(left));
+                break;
+            }
+        }
+        // Put back before this check: a section that ended before it found them
+        // already gone, one that ends after it finds them ready.
+        if server.world.is_held() {
+            break;
         }
     }
     SERVING_HERE.with(|s| s.set(false));
 }
 
 /// Re-runs the commands of the waiters of one ready key, first blocked first, until one
-/// finds nothing left.
-fn serve_key(server: &Server, db: DbIndex, key: &Bytes) {
+/// finds nothing left. False when an atomic section holds the world: the key must be
+/// served again later.
+fn serve_key(server: &Server, db: DbIndex, key: &Bytes) -> bool {
     let reg = &server.blocking;
     let mut i = 0;
     while let Some(w) = reg.nth(db, key, i) {
@@ -303,7 +326,12 @@ fn serve_key(server: &Server, db: DbIndex, key: &Bytes) {
         client.resp = w.resp;
         client.block.serving = Some(key.clone());
         let mut out = ReplyWriter::new(w.resp);
-        crate::dispatch::execute(server, &mut client, w.argv.clone(), &mut out);
+        let lookup = server.table.lookup(&w.argv);
+        if crate::dispatch::try_execute_looked_up(server, &mut client, w.argv.clone(), lookup, &mut out).is_err() {
+            w.state.store(WAITING, Ordering::Release);
+            w.notify.notify_one();
+            return false;
+        }
         if client.block.not_served {
             w.state.store(WAITING, Ordering::Release);
             w.notify.notify_one();
@@ -316,5 +344,6 @@ fn serve_key(server: &Server, db: DbIndex, key: &Bytes) {
         }
         reg.finish(server, &w, out.as_bytes().to_vec());
     }
+    true
 }
 

@@ -214,33 +214,60 @@ pub fn execute(server: &Server, client: &mut ClientState, argv: Argv, out: &mut 
     execute_looked_up(server, client, argv, lookup, out);
 }
 
+/// Runs one request whose command the caller already looked up, blocking the thread
+/// while an atomic section holds the world lock (callers off the connection loop:
+/// tests, internal re-execution). See [`try_execute_looked_up`].
+pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
+    let mut attempt = try_execute_looked_up(server, client, argv, lookup, out);
+    loop {
+        match attempt {
+            Ok(pushed) => return pushed,
+            Err(d) => {
+                server.world.wait_released();
+                attempt = try_execute_looked_up(server, client, d.argv, Lookup::Found(d.resolved), out);
+            }
+        }
+    }
+}
+
+/// A request handed back untouched because an atomic section holds the world lock: the
+/// caller waits for [`crate::atomic::WorldLock::released`] (asynchronously, on the
+/// connection loop) and tries again, so no thread is parked behind a long script.
+pub struct Deferred {
+    pub argv: Argv,
+    pub resolved: Resolved,
+}
+
 /// Runs one request whose command the caller already looked up (the connection loop
-/// needs it before dispatch for CLIENT PAUSE and CLIENT LIST's `cmd`). Returns how many
-/// bytes of pub/sub messages for the client itself precede the reply (CLIENT REPLY OFF
-/// drops the reply, not those).
+/// needs it before dispatch for CLIENT PAUSE and CLIENT LIST's `cmd`), unless it would
+/// have to wait for an atomic section. Returns how many bytes of pub/sub messages for
+/// the client itself precede the reply (CLIENT REPLY OFF drops the reply, not those).
 ///
 /// An ordinary command runs holding the world lock shared, so no atomic section runs
 /// beside it; a command flagged EXCLUSIVE runs inside an atomic section of its own; one
-/// flagged SELF_ATOMIC (EXEC, scripts) takes no world lock and opens its section itself;
-/// one flagged NO_WORLD (SCRIPT KILL, FUNCTION KILL, SHUTDOWN) takes no world lock at all,
-/// so it runs beside a long script.
+/// flagged SELF_ATOMIC (EXEC, scripts) runs holding the world exclusively and its handler's
+/// section takes that hold over; one flagged NO_WORLD (SCRIPT KILL, FUNCTION KILL,
+/// SHUTDOWN) takes no world lock at all, so it runs beside a long script. Each of those
+/// holds is only tried: on contention nothing has happened yet and the request comes back.
 /// Inside MULTI, commands other than the transaction's own are queued.
-pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
+pub fn try_execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> Result<usize, Deferred> {
     // Client-side caching costs one relaxed load per command while nobody tracks.
-    let pushed = if server.tracking.clients() > 0 {
+    let result = if server.tracking.clients() > 0 {
         execute_for_tracking(server, client, argv, lookup, out)
     } else {
         execute_checked(server, client, argv, lookup, out)
     };
-    crate::blocking::serve_ready(server);
-    pushed
+    if result.is_ok() {
+        crate::blocking::serve_ready(server);
+    }
+    result
 }
 
-/// [`execute_looked_up`] while some client tracks: the tracking table is kept within its
-/// limit before the command (messages for this client precede its reply, as in Redis),
-/// and a tracking client runs as the "current client" whose reads are remembered.
+/// [`try_execute_looked_up`] while some client tracks: the tracking table is kept within
+/// its limit before the command (messages for this client precede its reply, as in
+/// Redis), and a tracking client runs as the "current client" whose reads are remembered.
 #[cold]
-fn execute_for_tracking(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
+fn execute_for_tracking(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> Result<usize, Deferred> {
     let mark = out.len();
     let me = crate::tracking::SelfOut { id: client.handle.id, buf: out.buffer_mut() };
     server.tracking.limit_used_slots(server, Some(me));
@@ -248,37 +275,55 @@ fn execute_for_tracking(server: &Server, client: &mut ClientState, argv: Argv, l
     if !client.handle.tracking.is_on() {
         let pushed = execute_checked(server, client, argv, lookup, out);
         crate::tracking::clear_current();
-        return evicted + pushed;
+        return pushed.map(|p| evicted + p);
     }
     let client_command = matches!(&lookup, Lookup::Found(r) if r.fullname.starts_with("client|"));
-    evicted + crate::tracking::run_tracked(client, client_command, |client| execute_checked(server, client, argv, lookup, out))
+    let caching = client.handle.tracking.flags() & crate::tracking::flag::CACHING != 0;
+    let result = crate::tracking::run_tracked(client, client_command, |client| execute_checked(server, client, argv, lookup, out));
+    if result.is_err() && caching {
+        // Nothing ran: the CLIENT CACHING yes|no still applies to the retried command.
+        client.handle.tracking.set_caching();
+    }
+    result.map(|p| evicted + p)
 }
 
-/// Checks and runs one command (queueing it inside MULTI) under the right world hold.
-fn execute_checked(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
+/// Checks and runs one command (queueing it inside MULTI) under the right world hold;
+/// hands it back untouched when an atomic section holds the world.
+fn execute_checked(server: &Server, client: &mut ClientState, argv: Argv, lookup: Lookup, out: &mut ReplyWriter) -> Result<usize, Deferred> {
     let Some(resolved) = check(server, client, &argv, lookup, out) else {
-        return 0;
+        return Ok(0);
     };
     let spec = resolved.spec;
     if client.tx.in_multi() && !crate::commands::tx::runs_inside_multi(resolved.fullname) {
         client.tx.queue(&client.handle, argv);
         out.simple("QUEUED");
-        return 0;
+        return Ok(0);
     }
-    let pushed = if spec.has(flags::SELF_ATOMIC | flags::NO_WORLD) {
+    let pushed = if spec.has(flags::NO_WORLD) {
         call(server, client, argv, resolved, out, None)
+    } else if spec.has(flags::SELF_ATOMIC) {
+        let Some(world) = server.world.try_write() else {
+            return Err(Deferred { argv, resolved });
+        };
+        let pushed = call(server, client, argv, resolved, out, None);
+        drop(world);
+        pushed
     } else if spec.has(flags::EXCLUSIVE) {
-        let mut section = begin_atomic(server);
+        let Some(mut section) = crate::atomic::try_begin_atomic(server) else {
+            return Err(Deferred { argv, resolved });
+        };
         let pushed = call(server, client, argv, resolved, out, Some(&mut section.log));
         section.commit();
         pushed
     } else {
-        let world = server.world.read();
+        let Some(world) = server.world.try_read() else {
+            return Err(Deferred { argv, resolved });
+        };
         let pushed = call(server, client, argv, resolved, out, None);
         drop(world);
         pushed
     };
-    pushed
+    Ok(pushed)
 }
 
 /// Runs one command inside an atomic section with all of dispatch's checks (arity, auth,
@@ -540,9 +585,15 @@ pub fn key_changed_for_watchers(server: &Server, db: DbIndex, key: &[u8]) {
 }
 
 /// Refuses a command with -BUSY while a long script runs (Redis's `rejectCommand`:
-/// counted as rejected, and it dooms the client's transaction).
+/// counted as rejected, and it dooms the client's transaction; a refused EXEC discards
+/// the transaction and says why, as `execCommandAbort` does).
 pub fn reject_busy(server: &Server, client: &mut ClientState, resolved: Resolved, out: &mut ReplyWriter, msg: &str) {
     server.table.stats[resolved.id].rejected_calls.fetch_add(1, Ordering::Relaxed);
+    if resolved.spec.name == "exec" {
+        crate::commands::tx::discard_transaction(server, client);
+        reject(server, out, &format!("EXECABORT Transaction discarded because of: {msg}"));
+        return;
+    }
     reject(server, out, msg);
     client.tx.flag_error();
 }

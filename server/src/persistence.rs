@@ -38,9 +38,6 @@ pub struct PersistState {
     pub last_bgsave_secs: AtomicI64,
     /// Unix seconds of the last BGSAVE attempt (the cron retries failures after 5 s).
     pub last_bgsave_try: AtomicI64,
-    /// Function libraries read from the last loaded file, kept raw for the scripting
-    /// engine to load (FUNCTION2 records) and written back by the next save.
-    pub functions: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Default for PersistState {
@@ -57,7 +54,6 @@ impl Default for PersistState {
             last_bgsave_failed: Default::default(),
             last_bgsave_secs: AtomicI64::new(-1),
             last_bgsave_try: AtomicI64::new(0),
-            functions: Mutex::new(Vec::new()),
         }
     }
 }
@@ -151,8 +147,10 @@ fn save_to(server: &Server, cfg: &Config, target: &std::path::Path, body: impl F
         let mut w = rdb::Writer::new(BufWriter::with_capacity(1 << 16, file), write_options(cfg));
         let (used_mem, _, _) = crate::commands::info::jemalloc_stats();
         w.header(&SaveInfo { redis_ver: crate::REDIS_VERSION.into(), ctime: rhodium_storage::clock::now_ms() / 1000, used_mem, repl: None, aof_base: false })?;
-        for code in server.persistence.functions.lock().iter() {
-            w.function(code)?;
+        // The libraries loaded when the file is written (a BGSAVE's are those of a moment
+        // after its snapshot: libraries are not part of the keyspace snapshot).
+        for code in crate::scripting::library_codes(server) {
+            w.function(&code)?;
         }
         let dirty_before = body(&mut w)?;
         let buf = w.finish(other_yes(cfg, "rdbchecksum", true))?;
@@ -246,7 +244,7 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
     } else {
         log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", summary.keys_loaded - expired, expired);
     }
-    *server.persistence.functions.lock() = summary.functions;
+    crate::scripting::restore_libraries(server, summary.functions, merge).map_err(|e| RdbError::new(RdbErrorKind::Corrupt, 0, e).in_file(&name))?;
     let loaded = summary.keys_loaded - expired;
     server.persistence.last_load_keys_loaded.store(loaded, Ordering::Relaxed);
     server.persistence.last_load_keys_expired.store(expired, Ordering::Relaxed);

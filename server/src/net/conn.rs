@@ -216,31 +216,43 @@ async fn park<S: AsyncRead + Unpin>(server: &Server, stream: &mut S, rbuf: &mut 
     }
 }
 
-/// Runs one command once a running script lets it (see [`crate::scripting::admission`]):
-/// the wait happens here, not on the world lock, so a long script never ties up the
-/// runtime's threads and -BUSY / SCRIPT KILL keep being served. A command that runs a
-/// script (or an EXEC whose queue holds one) runs off the async workers.
-async fn run_admitted(server: &Server, client: &mut ClientState, argv: rhodium_protocol::Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
+/// Runs one command once a running script lets it (see [`crate::scripting::admission`])
+/// and the world lock is free: dispatch never waits in that lock, it hands the request
+/// back and the wait happens here ([`crate::scripting::wait_turn`]), so a long script never
+/// ties up the runtime's threads and -BUSY / SCRIPT KILL keep being served. A command that
+/// runs a script (or an EXEC whose queue holds one) runs off the async workers.
+async fn run_admitted(server: &Server, client: &mut ClientState, mut argv: rhodium_protocol::Argv, lookup: Lookup, out: &mut ReplyWriter) -> usize {
     let Lookup::Found(r) = lookup else {
         return dispatch::execute_looked_up(server, client, argv, lookup, out);
     };
+    let runs_script = |spec: &CommandSpec| crate::scripting::runs_script(spec);
     loop {
         match crate::scripting::admission(server, r.spec, &argv) {
-            crate::scripting::Admission::Go => break,
-            crate::scripting::Admission::Wait => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
+            crate::scripting::Admission::Go => {}
+            crate::scripting::Admission::Wait => {
+                crate::scripting::wait_turn(server).await;
+                continue;
+            }
             crate::scripting::Admission::Busy(msg) => {
                 dispatch::reject_busy(server, client, r, out, msg);
                 return 0;
             }
         }
+        let long = runs_script(r.spec) || (r.spec.name == "exec" && client.tx.queued().iter().any(|a| matches!(server.table.lookup(a), Lookup::Found(q) if runs_script(q.spec))));
+        let attempt = if long {
+            // Hand this worker's other tasks to another thread while the script runs.
+            tokio::task::block_in_place(|| dispatch::try_execute_looked_up(server, client, argv, Lookup::Found(r), out))
+        } else {
+            dispatch::try_execute_looked_up(server, client, argv, Lookup::Found(r), out)
+        };
+        match attempt {
+            Ok(pushed) => return pushed,
+            Err(d) => {
+                argv = d.argv;
+                crate::scripting::wait_turn(server).await;
+            }
+        }
     }
-    let runs_script = |spec: &CommandSpec| crate::scripting::runs_script(spec);
-    let long = runs_script(r.spec) || (r.spec.name == "exec" && client.tx.queued().iter().any(|a| matches!(server.table.lookup(a), Lookup::Found(q) if runs_script(q.spec))));
-    if long {
-        // Hand this worker's other tasks to another thread while the script runs.
-        return tokio::task::block_in_place(|| dispatch::execute_looked_up(server, client, argv, lookup, out));
-    }
-    dispatch::execute_looked_up(server, client, argv, lookup, out)
 }
 
 /// Waits, without blocking a runtime thread, while a CLIENT PAUSE applies to `spec`

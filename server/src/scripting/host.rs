@@ -2,7 +2,8 @@
 //! script runs in.
 //!
 //! A script runs inside an atomic section (`crate::atomic`): its own, opened by its
-//! command (EVAL and FCALL are SELF_ATOMIC, so dispatch took no world lock for them), or,
+//! command (EVAL and FCALL are SELF_ATOMIC: dispatch took the world lock exclusively
+//! without waiting for it, and the section takes that hold over), or,
 //! when the script is queued in MULTI, the section of the EXEC running it. Each
 //! `redis.call` goes through `execute_in_section` with every dispatch check; the section's
 //! commit propagates the script's effects as one unit, then invalidates WATCHes and wakes

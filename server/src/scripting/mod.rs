@@ -205,6 +205,33 @@ impl Scripting {
     }
 }
 
+/// Installs the function libraries a loaded RDB file held (its FUNCTION2 records, in
+/// file order), as Redis's `rdbFunctionLoad` does: a library whose name is taken fails
+/// unless `replace` (DEBUG RELOAD MERGE), and so does one registering a function another
+/// library has. Returns how many were installed; on error the ones before stay, as in
+/// Redis (whose startup then fails anyway).
+pub fn restore_libraries(server: &Server, codes: Vec<Vec<u8>>, replace: bool) -> Result<usize, String> {
+    if codes.is_empty() {
+        return Ok(0);
+    }
+    let mut fx = server.scripting.functions.lock();
+    for code in &codes {
+        fx.load(&Bytes::copy_from_slice(code), replace).map_err(|e| format!("Failed loading library, {e}"))?;
+    }
+    Ok(codes.len())
+}
+
+/// The code of every library loaded now, as SAVE writes them (one FUNCTION2 record each).
+pub fn library_codes(server: &Server) -> Vec<Bytes> {
+    server.scripting.functions.lock().libraries.values().map(|l| l.code.clone()).collect()
+}
+
+/// Drops every function library (DEBUG RELOAD empties them with the data, as Redis's
+/// `emptyData` does).
+pub fn flush_libraries(server: &Server) {
+    server.scripting.functions.lock().flush();
+}
+
 /// Commands that run a script and so take the exclusive section themselves.
 pub fn runs_script(spec: &CommandSpec) -> bool {
     matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro")
@@ -224,13 +251,19 @@ pub fn busy_error(eval_mode: bool) -> &'static str {
 pub enum Admission {
     /// Run it now.
     Go,
-    /// A script runs: wait (without holding a runtime thread) and ask again.
+    /// A script runs: wait (without holding a runtime thread, see [`wait_turn`]) and ask
+    /// again.
     Wait,
     /// Reply with this error instead.
     Busy(&'static str),
 }
 
-/// Whether `spec` may run now (checked before a command waits for the world lock, which a
+/// `busy-reply-threshold` in milliseconds.
+fn busy_threshold_ms(server: &Server) -> i64 {
+    server.config().other.get("busy-reply-threshold").and_then(|v| v.parse::<i64>().ok()).unwrap_or(5000)
+}
+
+/// Whether `spec` may run now (checked before a command tries the world lock, which a
 /// running script holds): at once when no script runs; while one runs, not before it ends
 /// or passes `busy-reply-threshold`, after which the commands that run beside it without
 /// the world lock (SCRIPT KILL, FUNCTION KILL, FUNCTION STATS, SHUTDOWN NOSAVE) run, other
@@ -241,9 +274,8 @@ pub fn admission(server: &Server, spec: &CommandSpec, argv: &[Bytes]) -> Admissi
     if !run.running.load(Ordering::Acquire) {
         return Admission::Go;
     }
-    let threshold = server.config().other.get("busy-reply-threshold").and_then(|v| v.parse::<i64>().ok()).unwrap_or(5000);
     let elapsed = rhodium_storage::clock::now_ms() - run.started_ms.load(Ordering::Acquire);
-    if elapsed < threshold {
+    if elapsed < busy_threshold_ms(server) {
         return Admission::Wait;
     }
     let busy = Admission::Busy(busy_error(run.eval_mode.load(Ordering::Acquire)));
@@ -258,6 +290,32 @@ pub fn admission(server: &Server, spec: &CommandSpec, argv: &[Bytes]) -> Admissi
         return busy;
     }
     Admission::Go
+}
+
+/// Waits, without holding a runtime thread, for a reason to ask [`admission`] and the
+/// world lock again: the atomic section holding the lock ended, or the running script
+/// may just have passed `busy-reply-threshold` (from then on waiting commands get -BUSY),
+/// or a short tick passed (a section that is about to start a script has not marked it
+/// running yet).
+pub async fn wait_turn(server: &Server) {
+    let released = server.world.released();
+    tokio::pin!(released);
+    released.as_mut().enable();
+    let run = &server.scripting.run;
+    let running = run.running.load(Ordering::Acquire);
+    if !running && !server.world.is_held() {
+        return;
+    }
+    let tick_ms = if running {
+        let elapsed = rhodium_storage::clock::now_ms() - run.started_ms.load(Ordering::Acquire);
+        (busy_threshold_ms(server) - elapsed).clamp(1, 100)
+    } else {
+        5
+    };
+    tokio::select! {
+        _ = released => {}
+        _ = tokio::time::sleep(std::time::Duration::from_millis(tick_ms as u64)) => {}
+    }
 }
 
 /// Lower-case hex SHA1 of `data`.

@@ -4,9 +4,13 @@
 //! The `listpack` encoding packs member and score entries in one [`Listpack`] in order,
 //! as Redis does (integral scores take a few bytes, others eight). The `skiplist`
 //! encoding keeps each member once, with its score, in a [`Dense`] table (O(1) lookup),
-//! and the order as sorted chunks of table positions of bounded size: rank lookups walk
-//! chunk lengths (n/CHUNK steps) and then index into one chunk, and inserts/removes shift
-//! at most one chunk. Conversion to `skiplist` is one way, as in Redis.
+//! and the order as sorted chunks of table positions of bounded size, with a Fenwick
+//! tree over the chunk lengths ([`fenwick`]): a rank is found, and a member's rank
+//! computed, in O(log n) (a binary search over the chunks' last members or the tree, then
+//! one within a chunk); inserts and removes shift at most one chunk. Chunks split when
+//! they outgrow [`CHUNK_MAX`] and merge with a neighbour when they shrink below
+//! [`CHUNK_MIN`], so there are O(n / CHUNK_MIN) of them whatever the history.
+//! Conversion to `skiplist` is one way, as in Redis.
 //!
 //! A set that must report `listpack` but is larger than [`PACKED_MAX`] (only possible
 //! with raised limits, or for the unlimited working copies of ZUNION and friends) is kept
@@ -14,11 +18,22 @@
 
 use std::cmp::Ordering;
 
+mod fenwick;
+
 use super::dense::{reserve_class, Dense, Keyed};
 use super::listpack::{Item, Listpack};
+use fenwick::Fenwick;
 
 /// Largest chunk before it is split in two.
 const CHUNK_MAX: usize = 256;
+
+/// A chunk shorter than this merges with a neighbour when together they hold at most
+/// [`MERGED_MAX`]; far from the split size, so no sequence of operations alternates
+/// splits and merges.
+const CHUNK_MIN: usize = CHUNK_MAX / 8;
+
+/// Largest chunk a merge makes.
+const MERGED_MAX: usize = CHUNK_MAX * 3 / 4;
 
 /// Most members kept packed; beyond this the table form is used whatever the encoding.
 pub const PACKED_MAX: usize = 1024;
@@ -95,8 +110,10 @@ impl Keyed for Scored {
 #[derive(Clone, Debug, Default)]
 struct Big {
     table: Dense<Scored>,
-    /// Table positions in (score, member) order.
+    /// Table positions in (score, member) order; no chunk is empty.
     chunks: Vec<Vec<u32>>,
+    /// Prefix sums of the chunk lengths.
+    index: Fenwick,
     /// Sum of member lengths, so memory accounting is O(1).
     member_bytes: usize,
     /// The encoding is `skiplist` (a table may still report `listpack`, see above).
@@ -116,6 +133,16 @@ impl Big {
         cmp_entry(s, m, score, member) == Ordering::Less
     }
 
+    /// Recomputes the index after chunks were added or removed.
+    fn reindex(&mut self) {
+        self.index.rebuild(self.chunks.iter().map(Vec::len));
+    }
+
+    /// Rank of the first member of chunk `ci`.
+    fn chunk_start(&self, ci: usize) -> usize {
+        self.index.prefix(ci)
+    }
+
     /// Index of the chunk and offset where (score, member) is or would go.
     fn locate(&self, score: f64, member: &[u8]) -> (usize, usize) {
         let ci = self.chunks.partition_point(|c| c.last().is_some_and(|&p| self.less(p, score, member)));
@@ -130,10 +157,13 @@ impl Big {
     fn insert_new(&mut self, score: f64, member: &[u8]) {
         let (mut ci, mut off) = self.locate(score, member);
         let pos = self.table.push_new(Scored { score, member: member.into() }) as u32;
+        self.member_bytes += member.len();
+        if self.chunks.is_empty() {
+            self.chunks.push(vec![pos]);
+            self.reindex();
+            return;
+        }
         if ci == self.chunks.len() {
-            if self.chunks.is_empty() {
-                self.chunks.push(Vec::new());
-            }
             ci = self.chunks.len() - 1;
             off = self.chunks[ci].len();
         }
@@ -144,8 +174,10 @@ impl Big {
             let tail = chunk.split_off(CHUNK_MAX / 2);
             chunk.shrink_to_fit();
             self.chunks.insert(ci + 1, tail);
+            self.reindex();
+        } else {
+            self.index.add(ci, 1);
         }
-        self.member_bytes += member.len();
     }
 
     /// Removes the table entry at `pos`, already taken out of the order, re-pointing
@@ -164,45 +196,84 @@ impl Big {
         Some(e)
     }
 
+    /// After chunk `ci` shrank: drops it if empty, or merges it with its smaller
+    /// neighbour if both are small enough. True when chunks were removed (the caller
+    /// then reindexes).
+    fn shrunk(&mut self, ci: usize) -> bool {
+        let len = self.chunks[ci].len();
+        if len == 0 {
+            self.chunks.remove(ci);
+            return true;
+        }
+        if len >= CHUNK_MIN {
+            return false;
+        }
+        let prev = ci.checked_sub(1).map(|p| self.chunks[p].len());
+        let next = self.chunks.get(ci + 1).map(Vec::len);
+        // The left one of the pair to merge.
+        let left = match (prev, next) {
+            (Some(p), Some(n)) if p <= n => ci - 1,
+            (Some(_), Some(_)) | (None, Some(_)) => ci,
+            (Some(_), None) => ci - 1,
+            (None, None) => return false,
+        };
+        if self.chunks[left].len() + self.chunks[left + 1].len() > MERGED_MAX {
+            return false;
+        }
+        let right = self.chunks.remove(left + 1);
+        let chunk = &mut self.chunks[left];
+        reserve_class(chunk, right.len());
+        chunk.extend_from_slice(&right);
+        true
+    }
+
     fn remove(&mut self, member: &[u8]) -> Option<f64> {
         let pos = self.table.position(member)?;
         let score = self.table.get_index(pos)?.score;
         let (ci, off) = self.locate(score, member);
         self.chunks[ci].remove(off);
-        if self.chunks[ci].is_empty() {
-            self.chunks.remove(ci);
+        if self.shrunk(ci) {
+            self.reindex();
+        } else {
+            self.index.add(ci, -1);
         }
         self.remove_pos(pos);
         Some(score)
     }
 
     /// The chunk and offset of rank `rank`.
-    fn at_rank(&self, mut rank: usize) -> Option<(usize, usize)> {
-        for (ci, c) in self.chunks.iter().enumerate() {
-            if rank < c.len() {
-                return Some((ci, rank));
-            }
-            rank -= c.len();
-        }
-        None
+    fn at_rank(&self, rank: usize) -> Option<(usize, usize)> {
+        self.index.find(rank)
     }
 
     fn remove_range(&mut self, start: usize, end: usize) -> usize {
+        let Some((first, mut lo)) = self.at_rank(start) else {
+            return 0;
+        };
         let mut removed: Vec<u32> = Vec::with_capacity(end - start);
-        let (mut rank, mut ci) = (0, 0);
-        while ci < self.chunks.len() && rank < end {
-            let clen = self.chunks[ci].len();
-            let lo = start.saturating_sub(rank).min(clen);
-            let hi = (end - rank).min(clen);
-            rank += clen;
-            if lo < hi {
-                removed.extend(self.chunks[ci].drain(lo..hi));
+        let mut ci = first;
+        while removed.len() < end - start && ci < self.chunks.len() {
+            let hi = (lo + (end - start - removed.len())).min(self.chunks[ci].len());
+            removed.extend(self.chunks[ci].drain(lo..hi));
+            self.index.add(ci, -((hi - lo) as i32));
+            lo = 0;
+            ci += 1;
+        }
+        // Only the first and the last chunk touched can keep members.
+        let mut changed = false;
+        if self.chunks[first..ci].iter().any(Vec::is_empty) {
+            let kept: Vec<Vec<u32>> = self.chunks.drain(first..ci).filter(|c| !c.is_empty()).collect();
+            self.chunks.splice(first..first, kept);
+            changed = true;
+        }
+        // The two now side by side may be small: right one first, so `first` stays valid.
+        for at in [first + 1, first] {
+            if at < self.chunks.len() {
+                changed |= self.shrunk(at);
             }
-            if self.chunks[ci].is_empty() {
-                self.chunks.remove(ci);
-            } else {
-                ci += 1;
-            }
+        }
+        if changed {
+            self.reindex();
         }
         // Highest positions first: every entry a removal moves down is one that stays.
         removed.sort_unstable_by(|a, b| b.cmp(a));
@@ -210,6 +281,34 @@ impl Big {
             self.remove_pos(pos as usize);
         }
         removed.len()
+    }
+
+    /// Checks every structural invariant (tests): chunks non-empty and bounded, the
+    /// index matching their lengths, the order sorted and covering the table once.
+    #[cfg(test)]
+    fn check(&self) {
+        assert!(self.chunks.iter().all(|c| !c.is_empty() && c.len() <= CHUNK_MAX));
+        let mut fresh = Fenwick::default();
+        fresh.rebuild(self.chunks.iter().map(Vec::len));
+        assert_eq!(self.index.len(), self.chunks.len());
+        for i in 0..=self.chunks.len() {
+            assert_eq!(self.index.prefix(i), fresh.prefix(i));
+        }
+        let order: Vec<u32> = self.chunks.iter().flatten().copied().collect();
+        assert_eq!(order.len(), self.table.len());
+        let mut seen = vec![false; order.len()];
+        for &p in &order {
+            assert!(!std::mem::replace(&mut seen[p as usize], true));
+        }
+        for w in order.windows(2) {
+            let ((s1, m1), (s2, m2)) = (self.entry(w[0]), self.entry(w[1]));
+            assert_eq!(cmp_entry(s1, m1, s2, m2), Ordering::Less);
+        }
+        assert_eq!(self.member_bytes, order.iter().map(|&p| self.entry(p).1.len()).sum::<usize>());
+        // A run of small chunks would have merged.
+        for w in self.chunks.windows(2) {
+            assert!(w[0].len() >= CHUNK_MIN || w[1].len() >= CHUNK_MIN || w[0].len() + w[1].len() > MERGED_MAX, "{} {}", w[0].len(), w[1].len());
+        }
     }
 }
 
@@ -361,6 +460,7 @@ impl ZSet {
             if !chunk.is_empty() {
                 b.chunks.push(chunk);
             }
+            b.reindex();
             self.form = Form::Big(Box::new(b));
         }
     }
@@ -463,7 +563,7 @@ impl ZSet {
             Form::Big(b) => {
                 let score = b.table.get(member)?.score;
                 let (ci, off) = b.locate(score, member);
-                Some((b.chunks[..ci].iter().map(Vec::len).sum::<usize>() + off, score))
+                Some((b.chunk_start(ci) + off, score))
             }
         }
     }
@@ -479,7 +579,7 @@ impl ZSet {
                     before(s, m)
                 };
                 let ci = b.chunks.partition_point(|c| c.last().is_some_and(|&p| pred(p)));
-                let mut n: usize = b.chunks[..ci].iter().map(Vec::len).sum();
+                let mut n = b.chunk_start(ci);
                 if let Some(c) = b.chunks.get(ci) {
                     n += c.partition_point(|&p| pred(p));
                 }
@@ -560,12 +660,20 @@ impl ZSet {
         }
     }
 
+    /// Checks the table form's invariants (tests).
+    #[cfg(test)]
+    fn check(&self) {
+        if let Form::Big(b) = &self.form {
+            b.check();
+        }
+    }
+
     /// Heap bytes owned (memory accounting; an estimate for the table form).
     pub fn heap_size(&self) -> usize {
         std::mem::size_of::<ZSet>()
             + match &self.form {
                 Form::Packed(lp) => lp.heap_size(),
-                Form::Big(b) => b.table.table_bytes() + b.member_bytes + b.table.len() * 8 + b.chunks.iter().map(|c| 24 + c.capacity() * 4).sum::<usize>(),
+                Form::Big(b) => b.table.table_bytes() + b.member_bytes + b.table.len() * 8 + b.chunks.iter().map(|c| 24 + c.capacity() * 4).sum::<usize>() + b.index.heap_size(),
             }
     }
 }
@@ -665,6 +773,82 @@ mod tests {
         assert!(z.iter().map(|(s, _)| s).eq((0..5000).filter(|i| i % 3 != 0).map(f64::from)));
         for (r, (s, m)) in z.iter().enumerate() {
             assert_eq!(z.rank(m), Some((r, s)));
+        }
+    }
+
+    /// Seeded random operations on a table-form set and on a sorted vector, compared
+    /// after every step (ranks, entries at ranks, counts before a score, iteration from
+    /// a rank both ways) and with the structure's invariants checked regularly. Sizes
+    /// reach several thousand members so chunks split, empty and merge.
+    #[test]
+    fn table_form_matches_a_sorted_vector() {
+        use rand::{Rng, SeedableRng};
+        type Model = Vec<(f64, Vec<u8>)>;
+        fn pos(model: &Model, score: f64, member: &[u8]) -> Result<usize, usize> {
+            model.binary_search_by(|(s, m)| cmp_entry(*s, m, score, member))
+        }
+        for seed in 0..4u64 {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let mut z = ZSet::with_hint(0, 0, 0, 64);
+            let mut model: Model = Vec::new();
+            let mut scores: std::collections::HashMap<Vec<u8>, f64> = std::collections::HashMap::new();
+            let pool = 40_000;
+            let steps = 40_000;
+            for step in 0..steps {
+                let growing = step < steps / 2;
+                let r: f64 = rng.gen();
+                let member = format!("m{}", rng.gen_range(0..pool)).into_bytes();
+                if r < 0.01 {
+                    let len = model.len();
+                    let a = rng.gen_range(0..=len);
+                    let span = if rng.gen_bool(0.2) { 700 } else { 20 };
+                    let b = (a + rng.gen_range(0..span)).min(len + 3);
+                    let expect = b.min(len).saturating_sub(a);
+                    assert_eq!(z.remove_range(a, b), expect);
+                    for (_, m) in model.drain(a..a + expect) {
+                        scores.remove(&m);
+                    }
+                } else if r < if growing { 0.9 } else { 0.2 } {
+                    // Few distinct scores, so equal scores order by member bytes.
+                    let score = if rng.gen_bool(0.8) { f64::from(rng.gen_range(-20i32..20)) } else { rng.gen_range(-1e6..1e6) };
+                    let old = scores.insert(member.clone(), score);
+                    assert_eq!(z.insert(score, &member, 0, 64), old.is_none());
+                    if let Some(old) = old {
+                        let i = pos(&model, old, &member).unwrap();
+                        model.remove(i);
+                    }
+                    let at = pos(&model, score, &member).unwrap_err();
+                    model.insert(at, (score, member));
+                } else {
+                    let old = scores.remove(&member);
+                    assert_eq!(z.remove(&member), old);
+                    if let Some(old) = old {
+                        let i = pos(&model, old, &member).unwrap();
+                        model.remove(i);
+                    }
+                }
+                assert_eq!(z.len(), model.len());
+                if model.is_empty() {
+                    continue;
+                }
+                let k = rng.gen_range(0..model.len());
+                let (s, m) = &model[k];
+                assert_eq!(z.rank(m), Some((k, *s)));
+                assert_eq!(z.get(k).map(|(s, m)| (s, m.to_vec())), Some(model[k].clone()));
+                assert_eq!(z.get(model.len()), None);
+                let threshold = f64::from(rng.gen_range(-21i32..21));
+                assert_eq!(z.count_before(|s, _| s < threshold), model.iter().take_while(|(s, _)| *s < threshold).count());
+                let fwd: Model = z.iter_from(k).take(3).map(|(s, m)| (s, m.to_vec())).collect();
+                assert_eq!(fwd, model[k..(k + 3).min(model.len())].to_vec());
+                let back: Model = z.iter_rev_from(k).take(3).map(|(s, m)| (s, m.to_vec())).collect();
+                let expect: Model = model[..=k].iter().rev().take(3).cloned().collect();
+                assert_eq!(back, expect);
+                if step % 500 == 0 {
+                    z.check();
+                    assert!(z.iter().map(|(s, m)| (s, m.to_vec())).eq(model.iter().cloned()));
+                }
+            }
+            z.check();
         }
     }
 }
