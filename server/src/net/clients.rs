@@ -60,6 +60,8 @@ pub struct ClientHandle {
     pub dirty_cas: AtomicBool,
     /// Blocked in a blocking command (flag `b`).
     pub blocked: AtomicBool,
+    /// The master client of a replica (flag `M`, CLIENT KILL TYPE master).
+    pub is_master: AtomicBool,
 }
 
 impl ClientHandle {
@@ -86,6 +88,7 @@ impl ClientHandle {
             multi: AtomicI64::new(-1),
             dirty_cas: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
+            is_master: AtomicBool::new(false),
         }
     }
 
