@@ -195,7 +195,6 @@ pub fn set_master(server: &Server, host: &str, port: u16) {
     }
     inner.master = Some((host.to_string(), port));
     inner.state = LinkState::Connect;
-    inner.down_since = 0;
     st.link_up.store(false, Ordering::Relaxed);
     st.active.store(true, Ordering::Relaxed);
     crate::log::set_role(b'S');

@@ -71,17 +71,28 @@ pub(super) fn full_sync(server: &Server, generation: u64, link: &mut Link, repli
             }
         }
     };
+    // A diskless load other than swapdb empties the dataset first and loads while the
+    // payload arrives: clients get -LOADING for the whole transfer, as from Redis.
+    let swap = mode == "swapdb";
+    let streaming_load = diskless && !swap;
+    if streaming_load {
+        server.loading.store(true, Ordering::Release);
+        flush_old_data(server);
+        log_notice!("MASTER <-> REPLICA sync: Loading DB in memory");
+    }
     let received = receive(server, link, size, mark.as_ref(), file.as_mut());
     let data = match received {
         Ok(d) => d,
         Err(()) => {
             drop(file);
             let _ = std::fs::remove_file(&tmp);
+            server.loading.store(false, Ordering::Release);
             return Err(());
         }
     };
     if !st.current(generation) {
         let _ = std::fs::remove_file(&tmp);
+        server.loading.store(false, Ordering::Release);
         return Err(());
     }
     let data = match file {
@@ -107,11 +118,18 @@ pub(super) fn full_sync(server: &Server, generation: u64, link: &mut Link, repli
     drop(cfg);
     // wiring: sub-replicas are disconnected and the backlog reset here, as a full sync
     // starts a new history for them too.
-    let swap = mode == "swapdb";
     // Redis serves the old data during a swapdb load only when the payload continues the
     // history it already has (same replication id).
     let same_history = swap && st.inner.lock().replid == replid;
-    let loaded = if swap { load_swapdb(server, &data, same_history) } else { load_in_place(server, &data) };
+    let loaded = if swap {
+        load_swapdb(server, &data, same_history)
+    } else if streaming_load {
+        let r = load_into(server, &server.keyspace, &data);
+        server.loading.store(false, Ordering::Release);
+        r
+    } else {
+        load_in_place(server, &data)
+    };
     let db = match loaded {
         Ok(db) => db,
         Err(e) => {
@@ -220,15 +238,20 @@ fn receive(server: &Server, link: &mut Link, size: Option<u64>, mark: Option<&[u
 /// Empties the dataset and loads the payload into it, answering -LOADING meanwhile.
 fn load_in_place(server: &Server, data: &[u8]) -> Result<usize, RdbError> {
     server.loading.store(true, Ordering::Release);
+    flush_old_data(server);
+    log_notice!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let r = load_into(server, &server.keyspace, data);
+    server.loading.store(false, Ordering::Release);
+    r
+}
+
+/// Empties every database before a load, invalidating WATCHes.
+fn flush_old_data(server: &Server) {
     log_notice!("MASTER <-> REPLICA sync: Flushing old data");
     for d in 0..server.keyspace.databases() {
         server.watches.touch_db(server, d, None);
     }
     server.keyspace.flush_all_then(|_| ());
-    log_notice!("MASTER <-> REPLICA sync: Loading DB in memory");
-    let r = load_into(server, &server.keyspace, data);
-    server.loading.store(false, Ordering::Release);
-    r
 }
 
 /// `swapdb`: loads into a fresh keyspace while the old one keeps serving (or answers
