@@ -300,3 +300,50 @@ fn restart_resumes_with_a_partial_resync() {
     let log = first.log();
     assert!(log.contains("Trying a partial resynchronization (request "), "{log}");
 }
+
+#[test]
+fn silent_master_times_out_and_resumes_partially() {
+    let Some(m) = master(true) else { return };
+    // The master pings every 10 s by default: a 1 s repl-timeout sees it silent.
+    let r = TestServer::start(&["--repl-timeout", "1"]);
+    replicaof(&r, &m);
+    wait_link_up(r.port);
+    wait_until(Duration::from_secs(20), "a timeout then a partial resync", || sync_count(m.port, "sync_partial_ok") >= 1);
+    assert!(r.log().contains("MASTER timeout: no data nor PING received..."));
+    run(&mut m.raw(), "SET after-timeout 1");
+    wait_same_digest(m.port, r.port);
+    assert_eq!(sync_count(m.port, "sync_full"), 1);
+}
+
+#[test]
+fn swapdb_keeps_serving_old_data_during_a_full_sync_of_the_same_history() {
+    let Some(m) = master(true) else { return };
+    let mut mc = m.raw();
+    run(&mut mc, "CONFIG SET repl-backlog-size 16384\nDEBUG POPULATE 3000 key 10\nSET marker old");
+    let r = TestServer::start(&["--repl-diskless-load", "swapdb"]);
+    replicaof(&r, &m);
+    wait_link_up(r.port);
+    wait_same_digest(m.port, r.port);
+    // Away long enough for the backlog to move past the replica's offset.
+    let dead = rhodium_it::free_port().to_string();
+    assert!(!r.raw().cmd(&["REPLICAOF", "127.0.0.1", &dead]).unwrap().is_error());
+    let big = "x".repeat(40_000);
+    for i in 0..3 {
+        assert!(!mc.cmd(&["SET", &format!("big{i}"), &big]).unwrap().is_error());
+    }
+    run(&mut mc, "SET marker new\nCONFIG SET rdb-key-save-delay 300");
+    replicaof(&r, &m);
+    // Until the new data is swapped in, reads see the old data, never -LOADING.
+    let mut c = r.raw();
+    wait_until(Duration::from_secs(30), "the new data", || {
+        let v = c.cmd(&["GET", "marker"]).unwrap();
+        assert!(matches!(&v, Reply::Bulk(Some(b)) if b == b"old" || b == b"new"), "{v:?}");
+        v == Reply::Bulk(Some(b"new".to_vec()))
+    });
+    run(&mut mc, "CONFIG SET rdb-key-save-delay 0");
+    wait_same_digest(m.port, r.port);
+    assert_eq!(sync_count(m.port, "sync_full"), 2);
+    let log = r.log();
+    assert!(log.contains("receiving streamed RDB from master with EOF to parser"), "{log}");
+    assert!(log.contains("Swapping the loaded data with the old data"), "{log}");
+}
