@@ -207,7 +207,7 @@ impl StreamParser {
 
     /// The next complete command and its raw bytes. Blank lines between commands are
     /// consumed with the command that follows them, so their bytes still count.
-    pub fn next(&mut self) -> Result<Option<(Argv, Bytes)>, ProtocolError> {
+    pub fn next_command(&mut self) -> Result<Option<(Argv, Bytes)>, ProtocolError> {
         let before = self.buf.len();
         // The master is trusted: no unauthenticated limits; bulk size as Redis's master
         // client (whose query buffer has no proto-max-bulk-len check for masters).
@@ -298,7 +298,7 @@ mod tests {
         let mut got = Vec::new();
         for chunk in stream.chunks(5) {
             p.feed(chunk);
-            while let Some((argv, raw)) = p.next().unwrap() {
+            while let Some((argv, raw)) = p.next_command().unwrap() {
                 got.push((argv[0].clone(), raw));
             }
         }

@@ -323,7 +323,7 @@ fn stream_commands(server: &Server, generation: u64, mut link: Link, db: usize) 
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
         loop {
-            let (argv, raw) = match parser.next() {
+            let (argv, raw) = match parser.next_command() {
                 Ok(Some(x)) => x,
                 Ok(None) => break,
                 Err(e) => {

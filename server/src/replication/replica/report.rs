@@ -82,3 +82,57 @@ pub fn role_reply(server: &Server, out: &mut ReplyWriter) -> bool {
     out.integer(offset);
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use rhodium_protocol::{ReplyWriter, Resp};
+
+    use super::*;
+    use crate::testkit::Harness;
+
+    /// Marks the harness's server as a replica of a master that is not connected.
+    fn as_replica(h: &Harness) {
+        let st = &h.server.replica;
+        st.active.store(true, Ordering::Relaxed);
+        let mut inner = st.inner.lock();
+        inner.master = Some(("10.0.0.1".into(), 6380));
+        inner.state = LinkState::Connect;
+    }
+
+    #[test]
+    fn role_and_info_of_a_replica() {
+        let h = Harness::new();
+        let mut out = ReplyWriter::new(Resp::V2);
+        assert!(!role_reply(&h.server, &mut out));
+        let mut info = String::new();
+        write_info(&h.server, &mut info);
+        assert_eq!(info, "role:master\r\n");
+        as_replica(&h);
+        assert!(role_reply(&h.server, &mut out));
+        assert_eq!(String::from_utf8_lossy(out.as_bytes()), "*5\r\n$5\r\nslave\r\n$8\r\n10.0.0.1\r\n:6380\r\n$7\r\nconnect\r\n:-1\r\n");
+        info.clear();
+        write_info(&h.server, &mut info);
+        assert_eq!(info, "role:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6380\r\nmaster_link_status:down\r\nmaster_last_io_seconds_ago:-1\r\nmaster_sync_in_progress:0\r\nslave_read_repl_offset:1\r\nslave_repl_offset:1\r\nmaster_link_down_since_seconds:-1\r\nslave_priority:100\r\nslave_read_only:1\r\nreplica_announced:1\r\n");
+    }
+
+    #[test]
+    fn master_client_writes_and_sees_keys_its_master_has_not_expired() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("SET k v PX 1"), "+OK\r\n");
+        as_replica(&h);
+        assert_eq!(h.run("SET x 1"), "-READONLY You can't write against a read only replica.\r\n");
+        assert_eq!(h.run("CONFIG SET replica-serve-stale-data no"), "+OK\r\n");
+        assert_eq!(h.run("GET x"), "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n");
+        assert_eq!(h.run("CONFIG SET replica-serve-stale-data yes"), "+OK\r\n");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while h.run("GET k") != "$-1\r\n" && std::time::Instant::now() < deadline {}
+        // Hidden from clients, not deleted: the master's DEL will come.
+        assert_eq!(h.run("GET k"), "$-1\r\n");
+        assert_eq!(h.run("DBSIZE"), ":1\r\n");
+        h.client.handle.is_master.store(true, Ordering::Relaxed);
+        assert_eq!(h.run("APPEND k w"), ":2\r\n");
+        assert_eq!(h.run("SET x 1"), "+OK\r\n");
+    }
+}
