@@ -347,3 +347,29 @@ fn swapdb_keeps_serving_old_data_during_a_full_sync_of_the_same_history() {
     assert!(log.contains("receiving streamed RDB from master with EOF to parser"), "{log}");
     assert!(log.contains("Swapping the loaded data with the old data"), "{log}");
 }
+
+#[test]
+fn masterauth_and_masteruser_authenticate_the_link() {
+    if !redis_available() {
+        return;
+    }
+    let m = TestServer::start_redis(&["--repl-diskless-sync-delay", "0", "--requirepass", "pw"]);
+    let wrong = TestServer::start(&["--masterauth", "nope"]);
+    replicaof(&wrong, &m);
+    wait_until(Duration::from_secs(10), "the AUTH refusal logged", || wrong.log().contains("Unable to AUTH to MASTER: -WRONGPASS"));
+    assert_eq!(info_field(wrong.port, "replication", "master_link_status").as_deref(), Some("down"));
+    let r = TestServer::start(&["--masteruser", "default", "--masterauth", "pw"]);
+    replicaof(&r, &m);
+    wait_link_up(r.port);
+    let mut mc = m.raw();
+    assert_eq!(mc.cmd(&["AUTH", "pw"]).unwrap(), Reply::Simple("OK".into()));
+    run(&mut mc, "SET authed 1");
+    wait_same_digest_auth(m.port, r.port);
+}
+
+/// [`wait_same_digest`] for a master that requires the password `pw`.
+fn wait_same_digest_auth(master: u16, replica: u16) {
+    let mut mc = RawConn::connect(master).unwrap();
+    assert_eq!(mc.cmd(&["AUTH", "pw"]).unwrap(), Reply::Simple("OK".into()));
+    wait_until(Duration::from_secs(20), "equal DEBUG DIGEST", || mc.cmd(&["DEBUG", "DIGEST"]).unwrap().as_str() == digest(replica));
+}
