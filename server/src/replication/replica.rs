@@ -84,6 +84,9 @@ pub struct ReplicaState {
     /// Held while one master command is applied and the offset advanced, so that a save
     /// records data and offset from the same point.
     apply: Mutex<()>,
+    /// Held by the running link thread for its whole life: a new link starts only after
+    /// the previous one stopped applying and cached its master.
+    link_lock: Mutex<()>,
     /// Offset of the commands applied (`master->reploff`) and of the bytes read
     /// (`read_reploff`), for the current or cached master.
     reploff: AtomicI64,
@@ -110,6 +113,7 @@ impl Default for ReplicaState {
             link_up: AtomicBool::new(false),
             inner: Mutex::new(Inner { master: None, state: LinkState::None, generation: 0, replid: String::new(), cached: None, down_since: 0, socket: None, master_client: None }),
             apply: Mutex::new(()),
+            link_lock: Mutex::new(()),
             reploff: AtomicI64::new(0),
             read_reploff: AtomicI64::new(0),
             master_db: AtomicUsize::new(0),
@@ -174,14 +178,19 @@ fn own_history(server: &Server) -> (String, i64) {
 
 /// REPLICAOF host port (and the `replicaof` directive): follow `host:port`. A master first
 /// turns its own history into a cached master so the new master may accept a partial
-/// resync; a replica of another master keeps that master's state cached instead.
+/// resync; a replica of another master keeps that master's state cached instead (the
+/// old link thread caches it as it stops, before the new one starts).
+///
+/// Never waits for the link thread: REPLICAOF may run inside an atomic section that the
+/// link thread's current command waits for.
 pub fn set_master(server: &Server, host: &str, port: u16) {
     let st = &server.replica;
-    let _apply = st.apply.lock();
     let was_master = !st.is_replica();
     let mut inner = st.inner.lock();
     inner.generation += 1;
-    cache_connected_master(server, &mut inner);
+    if inner.state == LinkState::Connected {
+        inner.down_since = rhodium_storage::clock::now_ms() / 1000;
+    }
     if let Some(s) = inner.socket.take() {
         let _ = s.shutdown(std::net::Shutdown::Both);
     }
@@ -204,21 +213,21 @@ pub fn set_master(server: &Server, host: &str, port: u16) {
     spawn_link(server, generation);
 }
 
-/// Turns the state of an up link into the cached master (Redis's `replicationCacheMaster`)
-/// and removes the master client. Call with the apply lock held.
+/// Removes the master client of a link that went down and turns its state into the
+/// cached master (Redis's `replicationCacheMaster`), unless the server stopped following
+/// or a cached master was set meanwhile. Call with the apply lock held, from the link
+/// thread that owned the client.
 fn cache_connected_master(server: &Server, inner: &mut Inner) {
     let st = &server.replica;
-    if let Some(c) = inner.master_client.take() {
-        c.kill();
-        server.clients.remove(c.id);
-    }
-    if inner.state == LinkState::Connected {
+    let Some(c) = inner.master_client.take() else {
+        return;
+    };
+    c.kill();
+    server.clients.remove(c.id);
+    if inner.master.is_some() && inner.cached.is_none() {
         inner.cached = Some(CachedMaster { replid: inner.replid.clone(), offset: st.reploff.load(Ordering::Relaxed), db: st.master_db.load(Ordering::Relaxed) });
         // Bytes read past the last complete command are dropped with the connection.
         st.read_reploff.store(st.reploff.load(Ordering::Relaxed), Ordering::Relaxed);
-        inner.state = LinkState::Connect;
-        inner.down_since = rhodium_storage::clock::now_ms() / 1000;
-        st.link_up.store(false, Ordering::Relaxed);
     }
 }
 
@@ -235,18 +244,15 @@ fn spawn_link(server: &Server, generation: u64) {
 /// REPLICAOF NO ONE: stop following, keep the data (Redis's `replicationUnsetMaster`).
 pub fn unset_master(server: &Server) {
     let st = &server.replica;
-    let _apply = st.apply.lock();
     let mut inner = st.inner.lock();
     if inner.master.is_none() {
         return;
     }
     inner.generation += 1;
-    if inner.master_client.is_some() {
+    if let Some(c) = &inner.master_client {
         log_notice!("Connection with master lost.");
-    }
-    if let Some(c) = inner.master_client.take() {
+        // The link thread removes it as it stops.
         c.kill();
-        server.clients.remove(c.id);
     }
     if let Some(s) = inner.socket.take() {
         let _ = s.shutdown(std::net::Shutdown::Both);
@@ -324,7 +330,7 @@ pub fn rdb_save_info(server: &Server) -> (Option<ReplInfo>, Option<MutexGuard<'_
         return (None, None);
     };
     let inner = st.inner.lock();
-    let info = if inner.state == LinkState::Connected {
+    let info = if inner.master_client.is_some() {
         Some(ReplInfo { stream_db: st.master_db.load(Ordering::Relaxed) as i64, replid: inner.replid.clone(), offset: st.reploff.load(Ordering::Relaxed) })
     } else {
         inner.cached.as_ref().map(|c| ReplInfo { stream_db: c.db as i64, replid: c.replid.clone(), offset: c.offset })
@@ -336,13 +342,16 @@ pub fn rdb_save_info(server: &Server) -> (Option<ReplInfo>, Option<MutexGuard<'_
 /// Stops the link before the final save at shutdown, so no command is half applied.
 pub fn stop_for_shutdown(server: &Server) {
     let st = &server.replica;
-    let _apply = st.apply.lock();
-    let mut inner = st.inner.lock();
-    inner.generation += 1;
-    cache_connected_master(server, &mut inner);
-    if let Some(s) = inner.socket.take() {
-        let _ = s.shutdown(std::net::Shutdown::Both);
+    {
+        let mut inner = st.inner.lock();
+        inner.generation += 1;
+        if let Some(s) = inner.socket.take() {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
     }
+    // The link thread caches its master as it stops; a command it waits on cannot be
+    // running any more, but do not hang the exit on it.
+    drop(st.link_lock.try_lock_for(Duration::from_secs(2)));
 }
 
 /// Redis's read-only replica check in `processCommand`: a write from an ordinary client

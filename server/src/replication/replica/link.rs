@@ -75,6 +75,7 @@ impl Link {
 /// The thread's body: attempts until REPLICAOF moves on to another generation.
 pub(super) fn run(server: Arc<Server>, generation: u64) {
     let st = &server.replica;
+    let _only_link = st.link_lock.lock();
     loop {
         if !st.current(generation) {
             return;
@@ -83,22 +84,23 @@ pub(super) fn run(server: Arc<Server>, generation: u64) {
             return;
         };
         let end = attempt(&server, generation, &host, port);
+        let apply = st.apply.lock();
         let mut inner = st.inner.lock();
         if inner.generation != generation {
+            // Superseded by REPLICAOF (or shutdown): keep what a partial resync with the
+            // next master needs.
+            super::cache_connected_master(&server, &mut inner);
             return;
         }
         inner.socket = None;
         match end {
             End::Dropped => {
-                drop(inner);
-                let _apply = st.apply.lock();
-                let mut inner = st.inner.lock();
-                if inner.generation != generation {
-                    return;
-                }
                 log_warning!("Connection with master lost.");
                 log_notice!("Caching the disconnected master state.");
                 super::cache_connected_master(&server, &mut inner);
+                inner.state = LinkState::Connect;
+                inner.down_since = rhodium_storage::clock::now_ms() / 1000;
+                st.link_up.store(false, Ordering::Relaxed);
                 drop(inner);
                 // Redis reconnects at once rather than in the next cron tick, so the
                 // backlog has less time to move on.
@@ -108,6 +110,7 @@ pub(super) fn run(server: Arc<Server>, generation: u64) {
                 inner.state = LinkState::Connect;
                 st.link_up.store(false, Ordering::Relaxed);
                 drop(inner);
+                drop(apply);
                 // The next attempt comes with replicationCron, once a second.
                 let until = Instant::now() + Duration::from_secs(1);
                 while Instant::now() < until {
