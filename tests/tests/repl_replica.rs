@@ -373,3 +373,35 @@ fn wait_same_digest_auth(master: u16, replica: u16) {
     assert_eq!(mc.cmd(&["AUTH", "pw"]).unwrap(), Reply::Simple("OK".into()));
     wait_until(Duration::from_secs(20), "equal DEBUG DIGEST", || mc.cmd(&["DEBUG", "DIGEST"]).unwrap().as_str() == digest(replica));
 }
+
+#[test]
+fn switching_to_a_sibling_continues_partially_and_works_inside_multi() {
+    let Some(m) = master(true) else { return };
+    let mut mc = m.raw();
+    run(&mut mc, SEED);
+    let sibling = TestServer::start_redis(&[]);
+    replicaof(&sibling, &m);
+    wait_link_up(sibling.port);
+    let r = TestServer::start(&[]);
+    replicaof(&r, &m);
+    wait_link_up(r.port);
+    run(&mut mc, "SET moved 1");
+    wait_same_digest(m.port, r.port);
+    wait_same_digest(m.port, sibling.port);
+    // As Sentinel does it: SLAVEOF inside a transaction while the stream flows.
+    let mut rc = r.raw();
+    run(&mut mc, "MULTI\nINCR n\nINCR n\nEXEC");
+    assert_eq!(rc.cmd(&["MULTI"]).unwrap(), Reply::Simple("OK".into()));
+    for line in [&format!("SLAVEOF 127.0.0.1 {}", sibling.port), "CLIENT KILL TYPE normal SKIPME yes"] {
+        assert_eq!(rc.cmd(&split(line)).unwrap(), Reply::Simple("QUEUED".into()));
+    }
+    let exec = rc.cmd(&["EXEC"]).unwrap();
+    assert!(matches!(&exec, Reply::Array(Some(v)) if v[0] == Reply::Simple("OK".into())), "{exec:?}");
+    wait_link_up(r.port);
+    // PSYNC2: the sibling shares the master's history, so the replica continues.
+    wait_until(Duration::from_secs(20), "a partial resync with the sibling", || sync_count(sibling.port, "sync_partial_ok") == 1);
+    assert_eq!(sync_count(sibling.port, "sync_full"), 0);
+    run(&mut mc, "SET through-sibling 1");
+    wait_same_digest(m.port, r.port);
+    assert_eq!(info_field(r.port, "replication", "master_port"), Some(sibling.port.to_string()));
+}
