@@ -203,6 +203,7 @@ pub fn set_master(server: &Server, host: &str, port: u16) {
         st.read_reploff.store(offset, Ordering::Relaxed);
     }
     inner.master = Some((host.to_string(), port));
+    record_replicaof(server, format!("{host} {port}"));
     inner.state = LinkState::Connect;
     st.link_up.store(false, Ordering::Relaxed);
     st.active.store(true, Ordering::Relaxed);
@@ -228,6 +229,16 @@ fn cache_connected_master(server: &Server, inner: &mut Inner) {
         inner.cached = Some(CachedMaster { replid: inner.replid.clone(), offset: st.reploff.load(Ordering::Relaxed), db: st.master_db.load(Ordering::Relaxed) });
         // Bytes read past the last complete command are dropped with the connection.
         st.read_reploff.store(st.reploff.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+}
+
+/// Keeps the `replicaof` setting equal to the master followed, as Redis's CONFIG GET and
+/// CONFIG REWRITE show it (Sentinel rewrites the file after SLAVEOF).
+fn record_replicaof(server: &Server, value: String) {
+    if let Some(d) = crate::config::registry::lookup("replicaof") {
+        let mut cfg = (**server.config()).clone();
+        cfg.store(d, value);
+        server.set_config(cfg);
     }
 }
 
@@ -258,6 +269,7 @@ pub fn unset_master(server: &Server) {
         let _ = s.shutdown(std::net::Shutdown::Both);
     }
     inner.master = None;
+    record_replicaof(server, String::new());
     inner.cached = None;
     inner.state = LinkState::None;
     inner.down_since = 0;
