@@ -205,9 +205,11 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
     let now = rhodium_storage::clock::now_ms();
     let mut expired = 0u64;
     let ks = &server.keyspace;
+    // A replica (here, one configured by `replicaof`) keeps them: its master's DELs come.
+    let primary = cfg.other.get("replicaof").is_none_or(|v| v.is_empty());
     let summary = rdb::load(&data, &load_limits(&cfg), |k| {
         // A primary drops keys already past their time, as Redis does when loading.
-        if k.expire_ms.is_some_and(|at| at < now) {
+        if primary && k.expire_ms.is_some_and(|at| at < now) {
             expired += 1;
             return Ok(());
         }

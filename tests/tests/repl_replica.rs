@@ -268,7 +268,9 @@ fn replica_hides_expired_keys_until_the_master_deletes_them() {
     for r in [&ours, &theirs] {
         wait_until(Duration::from_secs(10), "the key replicated", || r.raw().cmd(&["DBSIZE"]).unwrap() == Reply::Int(2));
         wait_until(Duration::from_secs(10), "the key hidden", || r.raw().cmd(&["GET", "short"]).unwrap() == Reply::Bulk(None));
-        // Still present: the replica waits for its master's DEL.
+        // SCAN skips it without deleting it: the replica waits for its master's DEL.
+        let scan = r.raw().cmd(&["SCAN", "0", "COUNT", "100"]).unwrap();
+        assert_eq!(scan, Reply::Array(Some(vec![Reply::Bulk(Some(b"0".to_vec())), Reply::Array(Some(vec![Reply::Bulk(Some(b"keep".to_vec()))]))])), "{:?}", r.flavor);
         assert_eq!(r.raw().cmd(&["DBSIZE"]).unwrap(), Reply::Int(2), "{:?}", r.flavor);
         assert_eq!(r.raw().cmd(&["EXISTS", "short"]).unwrap(), Reply::Int(0));
     }
