@@ -96,6 +96,8 @@ fn check_stream_of_every_type(diskless: bool) {
     wait_same_digest(m.port, r.port);
     run(&mut mc, WRITES);
     wait_same_digest(m.port, r.port);
+    // WAIT's REPLCONF GETACK is answered with the replica's offset.
+    assert_eq!(mc.cmd(&["WAIT", "1", "5000"]).unwrap(), Reply::Int(1));
     // The processed offset reaches the master's.
     wait_until(Duration::from_secs(10), "offsets equal", || info_field(m.port, "replication", "master_repl_offset") == info_field(r.port, "replication", "slave_repl_offset"));
     let form = if diskless { "receiving streamed RDB from master with EOF to disk" } else { "bytes from master to disk" };
@@ -192,7 +194,8 @@ fn loading_error_during_a_slow_full_sync_matches_redis() {
     assert_eq!(got, "-LOADING Redis is loading the dataset in memory\r\n");
     // INFO runs while loading and shows the transfer.
     let info = ours.raw().cmd(&["INFO", "replication"]).unwrap().as_str();
-    assert!(info.contains("master_link_status:down"), "{info}");
+    assert!(info.contains("master_link_status:down") && info.contains("master_sync_in_progress:1\r\n"), "{info}");
+    assert!(info.contains("master_sync_read_bytes:") && info.contains("master_sync_perc:"), "{info}");
     wait_link_up(ours.port);
     run(&mut mc, "CONFIG SET rdb-key-save-delay 0");
     wait_same_digest(m.port, ours.port);
