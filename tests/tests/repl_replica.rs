@@ -412,3 +412,25 @@ fn switching_to_a_sibling_continues_partially_and_works_inside_multi() {
     wait_same_digest(m.port, r.port);
     assert_eq!(info_field(r.port, "replication", "master_port"), Some(sibling.port.to_string()));
 }
+
+#[test]
+fn kill_9_restart_resumes_from_the_rdb_of_the_last_full_sync() {
+    let Some(m) = master(true) else { return };
+    let mut mc = m.raw();
+    run(&mut mc, SEED);
+    let mport = m.port.to_string();
+    let mut first = TestServer::start(&["--replicaof", "127.0.0.1", &mport]);
+    wait_link_up(first.port);
+    run(&mut mc, "SET after-sync 1\nLPUSH l after");
+    wait_same_digest(m.port, first.port);
+    // The payload of the full sync was kept as dump.rdb, with the master's id and offset.
+    assert!(first.dir.path().join("dump.rdb").exists());
+    first.signal("KILL");
+    assert!(first.wait_exit(Duration::from_secs(10)).is_some());
+    run(&mut mc, "SET while-dead 1");
+    let again = Restarted::start(first.dir.path(), first.port, &["--replicaof", "127.0.0.1", &mport]);
+    wait_link_up(again.port);
+    wait_same_digest(m.port, again.port);
+    assert_eq!(sync_count(m.port, "sync_full"), 1);
+    assert_eq!(sync_count(m.port, "sync_partial_ok"), 1);
+}
