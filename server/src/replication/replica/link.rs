@@ -320,7 +320,8 @@ fn stream_commands(server: &Server, generation: u64, mut link: Link, db: usize) 
     parser.feed(&std::mem::take(&mut link.buf));
     let mut out = ReplyWriter::new(Resp::V2);
     let mut pending: i64 = 0;
-    // wiring: these exact upstream bytes go to the shared backlog for chained replicas.
+    // The exact upstream bytes of the commands applied but not yet counted (a MULTI
+    // block is counted at its EXEC).
     let mut pending_raw: Vec<bytes::Bytes> = Vec::new();
     let mut last_ack: Option<Instant> = None;
     let mut chunk = vec![0u8; 16 * 1024];
@@ -353,6 +354,9 @@ fn stream_commands(server: &Server, generation: u64, mut link: Link, db: usize) 
                     _ => "NULL",
                 };
                 out.clear();
+                // wiring: dispatch hands this command's effects to the Propagator like any
+                // write; the AOF wants them, but a sink feeding sub-replicas must skip them
+                // (they get the upstream bytes below), e.g. by the master client's flag.
                 crate::dispatch::execute(server, &mut client, argv, &mut out);
             }
             pending += raw.len() as i64;
@@ -360,6 +364,9 @@ fn stream_commands(server: &Server, generation: u64, mut link: Link, db: usize) 
             // Inside MULTI the offset stays before it until EXEC (Redis's
             // commandProcessed), so a cached master never resumes mid-transaction.
             if !client.tx.in_multi() {
+                // wiring: feed `pending_raw` (exactly the upstream bytes) into the shared
+                // backlog and sub-replicas here, and advance the shared master_repl_offset
+                // with reploff (Redis's replicationFeedStreamFromMasterStream).
                 st.reploff.fetch_add(pending, Ordering::Relaxed);
                 st.master_db.store(client.db, Ordering::Relaxed);
                 pending = 0;
