@@ -434,3 +434,22 @@ fn kill_9_restart_resumes_from_the_rdb_of_the_last_full_sync() {
     assert_eq!(sync_count(m.port, "sync_full"), 1);
     assert_eq!(sync_count(m.port, "sync_partial_ok"), 1);
 }
+
+#[test]
+fn client_pause_write_holds_the_masters_commands_back() {
+    let Some(m) = master(true) else { return };
+    let mut mc = m.raw();
+    let r = TestServer::start(&[]);
+    replicaof(&r, &m);
+    wait_link_up(r.port);
+    let mut rc = r.raw();
+    assert_eq!(rc.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]).unwrap(), Reply::Simple("OK".into()));
+    run(&mut mc, "SET paused 1");
+    // The master's write arrives but waits for the pause; reads of the replica go on.
+    wait_until(Duration::from_secs(10), "the write read, not applied", || info_field(r.port, "replication", "slave_read_repl_offset") != info_field(r.port, "replication", "slave_repl_offset"));
+    assert_eq!(rc.cmd(&["GET", "paused"]).unwrap(), Reply::Bulk(None));
+    let before = info_field(r.port, "replication", "slave_repl_offset");
+    assert_eq!(rc.cmd(&["CLIENT", "UNPAUSE"]).unwrap(), Reply::Simple("OK".into()));
+    wait_same_digest(m.port, r.port);
+    assert_ne!(info_field(r.port, "replication", "slave_repl_offset"), before);
+}

@@ -335,6 +335,9 @@ fn stream_commands(server: &Server, generation: u64, mut link: Link, db: usize) 
                     return End::Dropped;
                 }
             };
+            if !wait_while_paused(server, &argv, generation) {
+                return End::Failed;
+            }
             let _apply = st.apply.lock();
             if !st.current(generation) {
                 return End::Failed;
@@ -404,4 +407,30 @@ fn stream_commands(server: &Server, generation: u64, mut link: Link, db: usize) 
             Err(_) => return End::Dropped,
         }
     }
+}
+
+/// CLIENT PAUSE holds the master's commands back too (only replicas are exempt in
+/// Redis): waits while a pause applies to `argv`; false if REPLICAOF moved on meanwhile.
+fn wait_while_paused(server: &Server, argv: &[bytes::Bytes], generation: u64) -> bool {
+    let mut waited = false;
+    while server.maybe_paused() {
+        let now = rhodium_storage::clock::now_ms();
+        let Some(p) = server.current_pause(now) else {
+            break;
+        };
+        let held = p.all || matches!(server.table.lookup(argv), crate::commands::table::Lookup::Found(r) if r.spec.has(crate::commands::spec::flags::WRITE | crate::commands::spec::flags::MAY_REPLICATE));
+        if !held {
+            break;
+        }
+        if !server.replica.current(generation) {
+            return false;
+        }
+        waited = true;
+        std::thread::sleep(Duration::from_millis((p.end_ms - now).clamp(1, 10) as u64));
+    }
+    if waited {
+        // The master was not silent, this side was: no timeout for the wait.
+        server.replica.last_io_ms.store(rhodium_storage::clock::now_ms(), Ordering::Relaxed);
+    }
+    true
 }
