@@ -306,7 +306,7 @@ fn check(server: &Server, client: &mut ClientState, argv: &[Bytes], lookup: Look
         refuse(client, out, "ERR Command not allowed inside a transaction");
         return None;
     }
-    if let Some(msg) = crate::replication::replica::readonly_error(server, client, spec) {
+    if let Some(msg) = crate::replication::replica::readonly_error(server, client, spec, argv) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         refuse(client, out, msg);
         return None;
@@ -317,7 +317,7 @@ fn check(server: &Server, client: &mut ClientState, argv: &[Bytes], lookup: Look
         refuse(client, out, &msg);
         return None;
     }
-    if let Some(msg) = crate::replication::replica::masterdown_error(server, client, spec) {
+    if let Some(msg) = crate::replication::replica::masterdown_error(server, client, spec, argv) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         refuse(client, out, msg);
         return None;

@@ -368,11 +368,11 @@ pub fn stop_for_shutdown(server: &Server) {
 
 /// Redis's read-only replica check in `processCommand`: a write from an ordinary client
 /// of a `replica-read-only` replica.
-pub fn readonly_error(server: &Server, client: &ClientState, spec: &CommandSpec) -> Option<&'static str> {
+pub fn readonly_error(server: &Server, client: &ClientState, spec: &CommandSpec, argv: &[bytes::Bytes]) -> Option<&'static str> {
     if !server.replica.is_replica() || client.handle.is_master.load(Ordering::Relaxed) {
         return None;
     }
-    let is_write = spec.has(flags::WRITE) || (spec.name == "exec" && client.tx.queued().iter().any(|a| matches!(server.table.lookup(a), crate::commands::table::Lookup::Found(r) if r.spec.has(flags::WRITE))));
+    let is_write = command_flags(spec, argv) & flags::WRITE != 0 || (spec.name == "exec" && client.tx.queued().iter().any(|a| matches!(server.table.lookup(a), crate::commands::table::Lookup::Found(r) if r.spec.has(flags::WRITE))));
     if is_write && setting(&server.config(), "replica-read-only") == "yes" {
         return Some("READONLY You can't write against a read only replica.");
     }
@@ -381,13 +381,35 @@ pub fn readonly_error(server: &Server, client: &ClientState, spec: &CommandSpec)
 
 /// Redis's stale-data check: with `replica-serve-stale-data no` and the link down, only
 /// commands flagged `stale` run.
-pub fn masterdown_error(server: &Server, client: &ClientState, spec: &CommandSpec) -> Option<&'static str> {
+pub fn masterdown_error(server: &Server, client: &ClientState, spec: &CommandSpec, argv: &[bytes::Bytes]) -> Option<&'static str> {
     if !server.replica.is_replica() || server.replica.link_up() {
         return None;
     }
-    let denied = !spec.has(flags::STALE) || (spec.name == "exec" && client.tx.queued().iter().any(|a| matches!(server.table.lookup(a), crate::commands::table::Lookup::Found(r) if !r.spec.has(flags::STALE))));
+    let denied = command_flags(spec, argv) & flags::STALE == 0 || (spec.name == "exec" && client.tx.queued().iter().any(|a| matches!(server.table.lookup(a), crate::commands::table::Lookup::Found(r) if !r.spec.has(flags::STALE))));
     if denied && setting(&server.config(), "replica-serve-stale-data") == "no" {
         return Some("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
     }
     None
+}
+
+/// A command's flags as these checks see them (Redis's `getCommandFlags`): an EVAL whose
+/// script declares flags in a shebang takes `write` and `stale` from them instead of its
+/// spec (`scriptFlagsToCmdFlags`).
+fn command_flags(spec: &CommandSpec, argv: &[bytes::Bytes]) -> u32 {
+    use crate::scripting::shebang::{self, sflags};
+    if !matches!(spec.name, "eval" | "eval_ro") || argv.len() < 2 {
+        return spec.flags;
+    }
+    let script = match shebang::parse(&argv[1], false) {
+        Ok(s) if s.flags & sflags::EVAL_COMPAT_MODE == 0 => s.flags,
+        _ => return spec.flags,
+    };
+    let mut f = spec.flags & !(flags::STALE | flags::WRITE);
+    if script & sflags::NO_WRITES == 0 {
+        f |= flags::WRITE;
+    }
+    if script & sflags::ALLOW_STALE != 0 {
+        f |= flags::STALE;
+    }
+    f
 }
