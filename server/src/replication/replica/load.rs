@@ -134,7 +134,10 @@ pub(super) fn full_sync(server: &Server, generation: u64, link: &mut Link, repli
         Ok(db) => db,
         Err(e) => {
             log_warning!("Failed trying to load the MASTER synchronization DB from {}: {}", if diskless { "socket" } else { "disk" }, e);
-            server.keyspace.flush_all_then(|_| ());
+            // A half-loaded dataset is discarded; swapdb still has the old one in place.
+            if !swap {
+                server.keyspace.flush_all_then(|_| ());
+            }
             server.loading.store(false, Ordering::Release);
             return Err(());
         }

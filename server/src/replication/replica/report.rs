@@ -36,9 +36,10 @@ pub fn write_info(server: &Server, out: &mut String) {
         i32::from(state == LinkState::Transfer),
     );
     if state == LinkState::Transfer {
-        let size = st.transfer_size.load(Ordering::Relaxed).max(0);
+        // -1 until the payload's size is known, 0 for an EOF-marked one, as in Redis.
+        let size = st.transfer_size.load(Ordering::Relaxed);
         let read = st.transfer_read.load(Ordering::Relaxed);
-        let perc = if size > 0 { read as f64 / size as f64 * 100.0 } else { 0.0 };
+        let perc = if size != 0 { read as f64 / size as f64 * 100.0 } else { 0.0 };
         let _ = write!(
             out,
             "master_sync_total_bytes:{size}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
