@@ -54,10 +54,12 @@ impl Restarted {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("server.log")).expect("log file");
         let log2 = log.try_clone().expect("log clone");
         let child = Command::new(rhodium_bin()).args(&args).current_dir(dir).stdin(Stdio::null()).stdout(log).stderr(log2).spawn().expect("start rhodium-server");
+        // Owned before any wait, so a failure below still kills and reaps it.
+        let started = Restarted { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if RawConn::connect(port).and_then(|mut c| c.cmd(&["PING"])).is_ok() {
-                return Restarted { child, port };
+                return started;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
