@@ -711,6 +711,24 @@ mod tests {
     }
 
     #[test]
+    fn ignore_mode_sees_expired_keys_and_swap_replaces_everything() {
+        let ks = Keyspace::new(2);
+        let mut l = ks.lock([(0, b"a")], LockMode::Write, 1000, ExpiryMode::Delete);
+        l.set(0, b"a", Value::string(b"1"), SetExpiry::At(1500)).unwrap();
+        drop(l);
+        // A replica's master client: the key is live whatever the clock says.
+        let mut l = ks.lock([(0, b"a")], LockMode::Write, 2000, ExpiryMode::Ignore);
+        assert!(l.get(0, b"a").unwrap().is_some());
+        assert!(l.take_expired().is_empty());
+        drop(l);
+        let fresh = Keyspace::new(2);
+        fresh.lock([(1, b"b")], LockMode::Write, 0, ExpiryMode::Delete).set(1, b"b", Value::string(b"2"), SetExpiry::Clear).unwrap();
+        ks.swap_all_with(&fresh);
+        assert_eq!((ks.dbsize(0), ks.dbsize(1)), (0, 1));
+        assert_eq!((fresh.dbsize(0), fresh.dbsize(1)), (1, 0));
+    }
+
+    #[test]
     fn unlocked_key_is_an_error_not_a_panic() {
         let ks = Keyspace::new(1);
         let mut l = ks.lock([(0, b"a")], LockMode::Read, 0, ExpiryMode::Delete);
