@@ -20,6 +20,9 @@ use crate::{log_notice, log_warning};
 pub(super) enum End {
     /// The link was up and went down: cache the master and reconnect at once.
     Dropped,
+    /// The master sent bytes that are not a command: reconnect without a cached master
+    /// (Redis frees a master client with a protocol error instead of caching it).
+    Corrupt,
     /// Connecting, the handshake or the transfer failed: retry after a second.
     Failed,
 }
@@ -94,10 +97,14 @@ pub(super) fn run(server: Arc<Server>, generation: u64) {
         }
         inner.socket = None;
         match end {
-            End::Dropped => {
+            End::Dropped | End::Corrupt => {
                 log_warning!("Connection with master lost.");
-                log_notice!("Caching the disconnected master state.");
                 super::cache_connected_master(&server, &mut inner);
+                if matches!(end, End::Corrupt) {
+                    inner.cached = None;
+                } else {
+                    log_notice!("Caching the disconnected master state.");
+                }
                 inner.state = LinkState::Connect;
                 inner.down_since = rhodium_storage::clock::now_ms() / 1000;
                 st.link_up.store(false, Ordering::Relaxed);
@@ -332,7 +339,7 @@ fn stream_commands(server: &Server, generation: u64, mut link: Link, db: usize) 
                 Ok(None) => break,
                 Err(e) => {
                     log_warning!("Protocol error ({}) from client: id={} addr={} (master)", e, handle.id, handle.addr.display());
-                    return End::Dropped;
+                    return End::Corrupt;
                 }
             };
             if !wait_while_paused(server, &argv, generation) {
