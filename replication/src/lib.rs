@@ -7,6 +7,7 @@
 
 pub mod opid;
 pub mod pipeline;
+pub mod replica;
 
 pub use opid::OpId;
 pub use pipeline::{Propagator, Sink, Unit};

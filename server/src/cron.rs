@@ -33,7 +33,8 @@ pub fn tick(server: &Server) {
 /// whose time has passed without anyone touching them, propagating a DEL for each while
 /// its stripe is locked.
 pub fn active_expire_cycle(server: &Server, state: &mut ActiveExpire) {
-    if !server.active_expire_enabled.load(Ordering::Relaxed) {
+    // A replica waits for its master's DELs (Redis runs only expireSlaveKeys there).
+    if !server.active_expire_enabled.load(Ordering::Relaxed) || server.replica.is_replica() {
         return;
     }
     let cfg = server.config();

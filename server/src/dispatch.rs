@@ -383,10 +383,20 @@ fn check(server: &Server, client: &mut ClientState, argv: &[Bytes], lookup: Look
         refuse(client, out, "ERR Command not allowed inside a transaction");
         return None;
     }
+    if let Some(msg) = crate::replication::replica::readonly_error(server, client, spec, argv) {
+        stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        refuse(client, out, msg);
+        return None;
+    }
     if client.in_pubsub && client.resp == rhodium_protocol::Resp::V2 && !crate::commands::pubsub::allowed_in_subscribed_mode(resolved.fullname) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         let msg = format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", resolved.fullname);
         refuse(client, out, &msg);
+        return None;
+    }
+    if let Some(msg) = crate::replication::replica::masterdown_error(server, client, spec, argv) {
+        stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        refuse(client, out, msg);
         return None;
     }
     if server.loading.load(Ordering::Relaxed) && !spec.has(flags::LOADING) {
@@ -412,7 +422,16 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
     // A command that opens its own atomic section locks its keys inside it: holding a
     // stripe while waiting for the world could deadlock with a command waiting for it.
     let positions = if spec.has(flags::SELF_ATOMIC) || (spec.key_specs.is_empty() && spec.getkeys.is_none()) { Default::default() } else { key_positions(spec, &argv) };
-    let mut keys = server.keyspace.lock(positions.iter().map(|&i| (db, &argv[i])), mode, now, ExpiryMode::Delete);
+    // A replica never expires keys itself (the master's DEL comes in the stream): reads
+    // hide them, and its master's commands see them as the master does.
+    let replica = server.replica.is_replica();
+    let expiry = match (replica, mode) {
+        (false, _) => ExpiryMode::Delete,
+        (true, _) if client.handle.is_master.load(Ordering::Relaxed) => ExpiryMode::Ignore,
+        (true, LockMode::Write) => ExpiryMode::Delete,
+        (true, LockMode::Read) => ExpiryMode::HideOnly,
+    };
+    let mut keys = server.keyspace.lock(positions.iter().map(|&i| (db, &argv[i])), mode, now, expiry);
     // Checked with the stripes held: a WATCH or a blocked client that registered under
     // one of them is seen here (cheap when nobody watches or blocks: one relaxed load).
     let tracking = server.tracks_keys();
@@ -483,7 +502,11 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
     let mut pushes = std::mem::take(&mut ctx.pushes);
     drop(ctx);
 
-    // Keys a read found expired are deleted now, under their own write lock.
+    // Keys a read found expired are deleted now, under their own write lock (not on a
+    // replica, which waits for its master's DEL).
+    if replica {
+        hidden.clear();
+    }
     for e in hidden {
         let key = Bytes::from(e.key);
         server.keyspace.delete_if_expired_then(e.db, &key, now, || {

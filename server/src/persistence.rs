@@ -106,7 +106,10 @@ pub fn save(server: &Server) -> Result<(), String> {
     let cfg = server.config();
     let now = rhodium_storage::clock::now_ms();
     server.persistence.last_save_attempt.store(now / 1000, Ordering::Relaxed);
-    let result = save_to(server, &cfg, &rdb_path(&cfg), |w| {
+    // A replica records its master's id and offset, with master commands held back so
+    // the image and the offset agree.
+    let (repl, _hold) = crate::replication::replica::rdb_save_info(server);
+    let result = save_to(server, &cfg, &rdb_path(&cfg), repl, |w| {
         let view = server.keyspace.read_all();
         let dirty_before = server.dirty.load(Ordering::Relaxed);
         for db in 0..view.databases() {
@@ -139,14 +142,14 @@ type FileWriter = rdb::Writer<BufWriter<File>>;
 
 /// Saves to `target`, `body` writing the databases; returns the dirty counter as it was
 /// when the image was taken (as `body` reports it).
-fn save_to(server: &Server, cfg: &Config, target: &std::path::Path, body: impl FnOnce(&mut FileWriter) -> std::io::Result<u64>) -> Result<u64, String> {
+fn save_to(server: &Server, cfg: &Config, target: &std::path::Path, repl: Option<rdb::ReplInfo>, body: impl FnOnce(&mut FileWriter) -> std::io::Result<u64>) -> Result<u64, String> {
     let tmp = PathBuf::from(format!("temp-{}.rdb", std::process::id()));
     let cwd = || std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_else(|_| "unknown".into());
     let file = File::create(&tmp).map_err(|e| format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", tmp.display(), cwd(), e))?;
     let write = || -> std::io::Result<(File, u64)> {
         let mut w = rdb::Writer::new(BufWriter::with_capacity(1 << 16, file), write_options(cfg));
         let (used_mem, _, _) = crate::commands::info::jemalloc_stats();
-        w.header(&SaveInfo { redis_ver: crate::REDIS_VERSION.into(), ctime: rhodium_storage::clock::now_ms() / 1000, used_mem, repl: None, aof_base: false })?;
+        w.header(&SaveInfo { redis_ver: crate::REDIS_VERSION.into(), ctime: rhodium_storage::clock::now_ms() / 1000, used_mem, repl, aof_base: false })?;
         // The libraries loaded when the file is written (a BGSAVE's are those of a moment
         // after its snapshot: libraries are not part of the keyspace snapshot).
         for code in crate::scripting::library_codes(server) {
@@ -200,9 +203,11 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
     let now = rhodium_storage::clock::now_ms();
     let mut expired = 0u64;
     let ks = &server.keyspace;
+    // A replica (here, one configured by `replicaof`) keeps them: its master's DELs come.
+    let primary = cfg.other.get("replicaof").is_none_or(|v| v.is_empty());
     let summary = rdb::load(&data, &load_limits(&cfg), |k| {
         // A primary drops keys already past their time, as Redis does when loading.
-        if k.expire_ms.is_some_and(|at| at < now) {
+        if primary && k.expire_ms.is_some_and(|at| at < now) {
             expired += 1;
             return Ok(());
         }
@@ -244,6 +249,7 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
     } else {
         log_notice!("Done loading RDB, keys loaded: {}, keys expired: {}.", summary.keys_loaded - expired, expired);
     }
+    crate::replication::replica::note_loaded_aux(server, &summary.aux);
     crate::scripting::restore_libraries(server, summary.functions, merge).map_err(|e| RdbError::new(RdbErrorKind::Corrupt, 0, e).in_file(&name))?;
     let loaded = summary.keys_loaded - expired;
     server.persistence.last_load_keys_loaded.store(loaded, Ordering::Relaxed);
@@ -299,7 +305,10 @@ pub fn bgsave(server: &Server) -> Result<(), String> {
     st.last_bgsave_try.store(now / 1000, Ordering::Relaxed);
     *st.bgsave_started.lock() = Some(Instant::now());
     let cfg = server.config();
-    let Some(snap) = server.keyspace.start_snapshot(write_options(&cfg), || server.dirty.load(Ordering::Relaxed)) else {
+    let (repl, hold) = crate::replication::replica::rdb_save_info(server);
+    let snap = server.keyspace.start_snapshot(write_options(&cfg), || server.dirty.load(Ordering::Relaxed));
+    drop(hold);
+    let Some(snap) = snap else {
         st.bgsave_in_progress.store(false, Ordering::Release);
         return Err("Background save already in progress".into());
     };
@@ -311,7 +320,7 @@ pub fn bgsave(server: &Server) -> Result<(), String> {
         let result = {
             let _one_at_a_time = server.persistence.save_lock.lock();
             let cfg = server.config();
-            save_to(server, &cfg, &rdb_path(&cfg), |w| {
+            save_to(server, &cfg, &rdb_path(&cfg), repl, |w| {
                 for db in 0..snap.databases() {
                     let (keys, expires) = snap.counts(db);
                     if keys == 0 {

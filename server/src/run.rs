@@ -76,6 +76,7 @@ async fn serve(config: Config) -> anyhow::Result<i32> {
     if !crate::persistence::load_at_startup(&server) {
         return Ok(1);
     }
+    crate::replication::replica::start_from_config(&server);
     listener::serve_tcp(&server, tcp);
     if let Some(u) = unix {
         log_notice!("The server is now ready to accept connections at {}", server.config().unixsocket);
@@ -117,6 +118,7 @@ async fn wait_for_shutdown(server: &Arc<Server>) -> ShutdownKind {
 fn finish_shutdown(server: &Server, kind: ShutdownKind, pidfile: &str) -> i32 {
     let cfg = server.config();
     let save = kind == ShutdownKind::Save || (kind == ShutdownKind::Default && crate::persistence::has_save_points(&cfg));
+    crate::replication::replica::stop_for_shutdown(server);
     let code = if save && !crate::persistence::save_for_shutdown(server) { 1 } else { 0 };
     if !cfg.unixsocket.is_empty() {
         let _ = std::fs::remove_file(&cfg.unixsocket);

@@ -99,6 +99,8 @@ pub struct Server {
     pub tracking: crate::tracking::Tracking,
     /// Lua scripting and functions: VMs, script cache, the running script's flags.
     pub scripting: crate::scripting::Scripting,
+    /// The replica side: the master followed, the link, its offsets.
+    pub replica: crate::replication::replica::ReplicaState,
     /// A handle to this server, for code that holds only `&Server` but must spawn tasks.
     me: std::sync::Weak<Server>,
 }
@@ -141,6 +143,7 @@ impl Server {
         pubsub.apply_config(&config);
         Arc::new_cyclic(|me| Server {
             me: me.clone(),
+            replica: Default::default(),
             world: crate::atomic::WorldLock::default(),
             watches: crate::watch::Watches::default(),
             blocking: crate::blocking::Blocking::default(),

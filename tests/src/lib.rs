@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod raw;
+pub mod replication;
 pub mod session;
 
 use std::net::TcpListener;

@@ -95,6 +95,9 @@ fn client_type(name: &[u8]) -> Result<ClientType, CommandError> {
 /// The type of a connected client. Replication and pub/sub mark their clients on the
 /// handle later; until then every client is normal.
 fn type_of(c: &ClientHandle) -> ClientType {
+    if c.is_master.load(Ordering::Relaxed) {
+        return ClientType::Master;
+    }
     if c.outbox.pubsub_mode.load(Ordering::Relaxed) {
         return ClientType::Pubsub;
     }
@@ -108,6 +111,9 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
     let age = (now_ms - c.created_ms).max(0) / 1000;
     let idle = (now_ms - c.last_interaction_ms.load(Ordering::Relaxed)).max(0) / 1000;
     let mut flags = String::new();
+    if c.is_master.load(Ordering::Relaxed) {
+        flags.push('M');
+    }
     if c.outbox.pubsub_mode.load(Ordering::Relaxed) {
         flags.push('P');
     }

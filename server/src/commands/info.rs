@@ -370,7 +370,7 @@ fn stats(s: &Server, f: &mut Fields) {
 
 fn replication(s: &Server, f: &mut Fields) {
     f.header("Replication");
-    f.kv("role", "master");
+    crate::replication::replica::write_info(s, f.0);
     f.kv("connected_slaves", 0);
     f.kv("master_failover_state", "no-failover");
     f.kv("master_replid", s.replid.lock().as_str());

@@ -472,9 +472,11 @@ fn scan(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult 
         }
         found.push(key.to_vec());
     });
-    // Expired keys met on the way are deleted as Redis's expireIfNeeded would.
+    // Expired keys met on the way are deleted as Redis's expireIfNeeded would (not on a
+    // replica, which waits for its master's DEL).
     let server = ctx.server;
     let db = ctx.db;
+    let expired = if server.replica.is_replica() { Vec::new() } else { expired };
     for key in expired {
         let key = Bytes::from(key);
         server.keyspace.delete_if_expired_then(db, &key, now, || {

@@ -23,6 +23,7 @@ pub mod keyspace;
 pub mod list;
 pub mod object;
 pub mod pubsub;
+pub mod replicaof;
 pub mod persistence;
 pub mod server;
 pub mod scripting;

@@ -62,6 +62,8 @@ pub struct ClientHandle {
     pub blocked: AtomicBool,
     /// CLIENT TRACKING state (flags, redirect, BCAST prefixes).
     pub tracking: crate::tracking::HandleTracking,
+    /// The master client of a replica (flag `M`, CLIENT KILL TYPE master).
+    pub is_master: AtomicBool,
 }
 
 impl ClientHandle {
@@ -89,6 +91,7 @@ impl ClientHandle {
             dirty_cas: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
             tracking: Default::default(),
+            is_master: AtomicBool::new(false),
         }
     }
 

@@ -79,6 +79,10 @@ pub enum ExpiryMode {
     Delete,
     /// Only hide them; the upstream's DEL will come (a replica).
     HideOnly,
+    /// Treat them as live: the commands of a replica's master apply to keys as the master
+    /// sees them, whatever the replica's clock says (Redis's `expireIfNeeded` returns 0
+    /// for the master client).
+    Ignore,
 }
 
 impl Keyspace {
@@ -182,6 +186,17 @@ impl Keyspace {
         let removed = clear_stripes(&mut guards);
         then(removed);
         removed
+    }
+
+    /// Replaces every database's contents with `fresh`'s (which receives the old ones),
+    /// all stripes locked in order: a replica's `repl-diskless-load swapdb` loads a full
+    /// sync into `fresh` while this keyspace keeps serving, then swaps.
+    pub fn swap_all_with(&self, fresh: &Keyspace) {
+        let mut mine: Vec<_> = (0..self.dbs.len()).flat_map(|d| self.write_db(d)).collect();
+        let mut theirs: Vec<_> = (0..fresh.dbs.len().min(self.dbs.len())).flat_map(|d| fresh.write_db(d)).collect();
+        for (x, y) in mine.iter_mut().zip(theirs.iter_mut()) {
+            std::mem::swap(&mut **x, &mut **y);
+        }
     }
 
     /// Swaps the contents of two databases atomically with respect to other commands,
@@ -540,6 +555,9 @@ impl<'a> Locked<'a> {
     fn expire_if_needed(&mut self, db: DbIndex, hash: u64, key: &[u8]) -> Result<(), LockError> {
         let now = self.now;
         let expiry = self.expiry;
+        if expiry == ExpiryMode::Ignore {
+            return Ok(());
+        }
         let i = self.find(db, hash).ok_or(LockError::NotLocked)?;
         let guard = &mut self.guards[i].2;
         if !guard.stripe().is_expired(hash, key, now) {
@@ -567,9 +585,10 @@ impl<'a> Locked<'a> {
         self.expire_if_needed(db, h, key)?;
         let now = self.now;
         let lru = self.lru;
+        let ignore = self.expiry == ExpiryMode::Ignore;
         let st = self.stripe(db, h)?;
         match st.get(h, key) {
-            Some(e) if st.is_expired_entry(e, now) => Ok(None),
+            Some(e) if !ignore && st.is_expired_entry(e, now) => Ok(None),
             Some(e) => {
                 if touch {
                     e.touch(lru);
@@ -689,6 +708,24 @@ mod tests {
         assert_eq!(ks.dbsize(0), 1);
         assert!(ks.delete_if_expired(0, b"a", 2000));
         assert_eq!(ks.dbsize(0), 0);
+    }
+
+    #[test]
+    fn ignore_mode_sees_expired_keys_and_swap_replaces_everything() {
+        let ks = Keyspace::new(2);
+        let mut l = ks.lock([(0, b"a")], LockMode::Write, 1000, ExpiryMode::Delete);
+        l.set(0, b"a", Value::string(b"1"), SetExpiry::At(1500)).unwrap();
+        drop(l);
+        // A replica's master client: the key is live whatever the clock says.
+        let mut l = ks.lock([(0, b"a")], LockMode::Write, 2000, ExpiryMode::Ignore);
+        assert!(l.get(0, b"a").unwrap().is_some());
+        assert!(l.take_expired().is_empty());
+        drop(l);
+        let fresh = Keyspace::new(2);
+        fresh.lock([(1, b"b")], LockMode::Write, 0, ExpiryMode::Delete).set(1, b"b", Value::string(b"2"), SetExpiry::Clear).unwrap();
+        ks.swap_all_with(&fresh);
+        assert_eq!((ks.dbsize(0), ks.dbsize(1)), (0, 1));
+        assert_eq!((fresh.dbsize(0), fresh.dbsize(1)), (1, 0));
     }
 
     #[test]

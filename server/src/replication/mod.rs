@@ -1,0 +1,3 @@
+//! Replication between servers: the replica side follows an upstream master.
+
+pub mod replica;
