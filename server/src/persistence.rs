@@ -339,11 +339,22 @@ pub fn load_rdb_data(server: &Server, data: &[u8], name: &str, merge: bool) -> R
 /// Redis does; false when the data could not be loaded, which is fatal (the caller exits
 /// non-zero). `server.loading` is set meanwhile, so connections get -LOADING.
 pub fn load_at_startup(server: &Server) -> bool {
+    if !loads_at_startup(server) {
+        return true;
+    }
     server.loading.store(true, Ordering::Release);
     let ok = load_at_startup_inner(server);
     *server.persistence.loading_started.lock() = None;
     server.loading.store(false, Ordering::Release);
     ok
+}
+
+/// Whether startup has anything to do before serving commands: with the AOF on, always
+/// (its files are loaded, or created, before writes may reach it); else when the RDB file
+/// or an AOF manifest exists. Clients connecting meanwhile are answered -LOADING.
+pub fn loads_at_startup(server: &Server) -> bool {
+    let cfg = server.config();
+    cfg.appendonly || rdb_path(&cfg).exists() || crate::aof::manifest_path(&cfg).exists()
 }
 
 fn load_at_startup_inner(server: &Server) -> bool {
@@ -393,6 +404,9 @@ pub fn save_for_shutdown(server: &Server) -> bool {
 /// commands keep running (see `rhodium_storage::snapshot`). Errors are Redis's replies.
 pub fn bgsave(server: &Server) -> Result<(), String> {
     let st = &server.persistence;
+    if server.aof.rewrite_in_progress.load(Ordering::Acquire) && !st.bgsave_in_progress.load(Ordering::Acquire) {
+        return Err("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.".into());
+    }
     if st.bgsave_in_progress.swap(true, Ordering::AcqRel) {
         return Err("Background save already in progress".into());
     }

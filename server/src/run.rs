@@ -74,7 +74,9 @@ async fn serve(config: Config) -> anyhow::Result<i32> {
     }
     log_warning!("Server initialized");
     // Clients are served while the dataset loads: they get -LOADING until it is done.
-    server.loading.store(true, std::sync::atomic::Ordering::Release);
+    if crate::persistence::loads_at_startup(&server) {
+        server.loading.store(true, std::sync::atomic::Ordering::Release);
+    }
     listener::serve_tcp(&server, tcp);
     if let Some(u) = unix {
         log_notice!("The server is now ready to accept connections at {}", server.config().unixsocket);

@@ -24,7 +24,8 @@ const ITEMS_PER_CMD: usize = 64;
 /// Writes the base to `path` (created, flushed and fsynced); returns its size.
 pub(crate) fn write(server: &Server, snap: &Snapshot, functions: &[Vec<u8>], path: &Path, preamble: bool) -> std::io::Result<u64> {
     let cfg = server.config();
-    let file = File::create(path)?;
+    let every = (super::opt(&cfg, "aof-rewrite-incremental-fsync") == "yes").then_some(AUTOSYNC_BYTES);
+    let file = AutoSync { file: File::create(path)?, since: 0, every };
     let file = if preamble {
         let mut w = rdb::Writer::new(BufWriter::with_capacity(1 << 16, file), persistence::write_options(&cfg));
         let (used_mem, _, _) = crate::commands::info::jemalloc_stats();
@@ -80,8 +81,34 @@ pub(crate) fn write(server: &Server, snap: &Snapshot, functions: &[Vec<u8>], pat
         out.write_all(&buf)?;
         out.into_inner().map_err(|e| e.into_error())?
     };
-    file.sync_all()?;
-    Ok(file.metadata()?.len())
+    file.file.sync_all()?;
+    Ok(file.file.metadata()?.len())
+}
+
+/// `aof-rewrite-incremental-fsync`: fsync every 4 MiB written (Redis's
+/// REDIS_AUTOSYNC_BYTES), so the final fsync does not stall on a huge dirty page cache.
+const AUTOSYNC_BYTES: u64 = 4 << 20;
+
+struct AutoSync {
+    file: File,
+    since: u64,
+    every: Option<u64>,
+}
+
+impl Write for AutoSync {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.since += n as u64;
+        if self.every.is_some_and(|e| self.since >= e) {
+            self.file.sync_data()?;
+            self.since = 0;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 fn b(s: &[u8]) -> Bytes {

@@ -114,6 +114,12 @@ impl Aof {
         *self.shared.durable_opid.lock()
     }
 
+    /// The manifest as last written: the base and the incremental files in order (the
+    /// last one is the file being appended to).
+    pub fn manifest(&self) -> Manifest {
+        self.files.lock().clone()
+    }
+
     /// Waits until everything up to `pos` is fsynced (or the AOF is turned off).
     pub async fn wait_durable(&self, pos: u64) {
         self.shared.wait(pos, |s| s.durable.load(Ordering::Acquire)).await
@@ -223,7 +229,7 @@ pub(crate) fn prefix(cfg: &Config) -> String {
 }
 
 /// `<appenddirname>/<appendfilename>.manifest`.
-pub(crate) fn manifest_path(cfg: &Config) -> PathBuf {
+pub fn manifest_path(cfg: &Config) -> PathBuf {
     dir_path(cfg).join(format!("{}.manifest", prefix(cfg)))
 }
 

@@ -187,3 +187,49 @@ impl Sink for Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn unit(seq: u64, db: usize, cmds: &[&str]) -> Unit {
+        let commands = cmds.iter().map(|c| c.split(' ').map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()).collect();
+        Unit { opid: OpId { epoch: 1, seq }, origin: 0, db, commands }
+    }
+
+    fn text(s: &Shared) -> String {
+        String::from_utf8_lossy(&s.pending.lock().buf).replace("\r\n", " ")
+    }
+
+    #[test]
+    fn selects_once_per_database_and_wraps_multi_command_units() {
+        let s = Shared::default();
+        s.append(&unit(1, 0, &["SET a 1"]));
+        assert_eq!(text(&s), "", "inactive sink takes nothing");
+        s.begin(0);
+        s.append(&unit(2, 0, &["SET a 1"]));
+        s.append(&unit(3, 0, &["DEL a"]));
+        s.append(&unit(4, 2, &["INCR n", "SELECT 4", "SET x y", "SELECT 2"]));
+        s.append(&unit(5, 2, &["DEL n"]));
+        assert_eq!(
+            text(&s),
+            "*2 $6 SELECT $1 0 *3 $3 SET $1 a $1 1 *2 $3 DEL $1 a *2 $6 SELECT $1 2 *1 $5 MULTI *2 $4 INCR $1 n *2 $6 SELECT $1 4 *3 $3 SET $1 x $1 y *2 $6 SELECT $1 2 *1 $4 EXEC *2 $3 DEL $1 n "
+        );
+        assert_eq!(s.appended.load(Ordering::Relaxed), s.pending.lock().buf.len() as u64);
+        assert_eq!(s.pending.lock().last_opid, Some(OpId { epoch: 1, seq: 5 }));
+        // A switch point makes the next unit select again.
+        let f = tempfile_like();
+        s.switch_to(f);
+        let before = s.pending.lock().buf.len();
+        s.append(&unit(6, 2, &["DEL n"]));
+        assert!(String::from_utf8_lossy(&s.pending.lock().buf[before..]).starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n"));
+    }
+
+    fn tempfile_like() -> File {
+        let p = std::env::temp_dir().join(format!("rhodium-sink-test-{}", std::process::id()));
+        let f = File::create(&p).unwrap();
+        let _ = std::fs::remove_file(&p);
+        f
+    }
+}
