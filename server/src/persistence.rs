@@ -274,7 +274,7 @@ pub fn load_rdb_data(server: &Server, data: &[u8], name: &str, merge: bool) -> R
     let summary = rdb::load(data, &load_limits(&cfg), |k| {
         // Progress is estimated per key (the reader does not report offsets).
         seen += 1;
-        if seen % 1024 == 0 {
+        if seen.is_multiple_of(1024) {
             let p = &server.persistence;
             let est = (seen * 64).min(total_keys_hint);
             p.loading_progress(est.max(p.loading_loaded_bytes.load(Ordering::Relaxed)));

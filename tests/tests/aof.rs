@@ -520,3 +520,20 @@ fn info_persistence_field_names_match_redis() {
         assert_eq!(manifest(s), "file appendonly.aof.1.base.rdb seq 1 type b\n");
     }
 }
+
+#[test]
+fn automatic_rewrite_on_growth() {
+    let s = TestServer::start(&["--appendonly", "yes", "--auto-aof-rewrite-min-size", "16kb", "--auto-aof-rewrite-percentage", "100"]);
+    let mut c = s.raw();
+    assert_eq!(field(&info(&mut c), "aof_rewrites"), "0");
+    let value = "v".repeat(1000);
+    for i in 0..40 {
+        c.cmd(&["SET", &format!("k{}", i % 5), &value]).unwrap();
+    }
+    wait_until(Duration::from_secs(20), "an automatic rewrite", || field(&info(&mut c), "aof_rewrites") != "0" && field(&info(&mut c), "aof_rewrite_in_progress") == "0");
+    assert!(s.log().contains("Starting automatic rewriting of AOF on"), "{}", s.log());
+    // The new base holds 5 keys: far smaller than the 40 writes.
+    let i = info(&mut c);
+    assert!(field(&i, "aof_base_size").parse::<u64>().unwrap() < 16 * 1024, "{i}");
+    assert!(field(&i, "aof_current_size").parse::<u64>().unwrap() < 16 * 1024, "{i}");
+}

@@ -140,7 +140,7 @@ fn replay(server: &Server, client: &mut ClientState, data: Bytes, name: &str, la
                 crate::dispatch::execute_looked_up(server, client, cmd.argv, lookup, &mut out);
                 out.clear();
                 n += 1;
-                if n % 1024 == 0 {
+                if n.is_multiple_of(1024) {
                     server.persistence.loading_progress(done_bytes + cmd.end as u64);
                 }
                 crate::persistence::debug_delay(delay);

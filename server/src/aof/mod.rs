@@ -263,11 +263,9 @@ pub fn set_enabled(server: &Server, on: bool) -> Result<(), String> {
         if aof.enabled.load(Ordering::Acquire) {
             return Ok(());
         }
-        rewrite::start(server, true).map_err(|e| {
+        rewrite::start(server, true).inspect_err(|_| {
             crate::log_warning!("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
-            e
-        })?;
-        Ok(())
+        })
     } else {
         if !aof.enabled.swap(false, Ordering::AcqRel) {
             return Ok(());

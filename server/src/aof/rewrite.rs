@@ -237,7 +237,8 @@ fn run(server: &Server, enabling: bool) -> Result<(), String> {
     let incr_size: u64 = m.incrs.iter().filter_map(|f| std::fs::metadata(dir.join(&f.name)).ok()).map(|md| md.len()).sum();
     drop(m);
     super::fsync_dir(&dir);
-    aof.base_size.store(base_size, Ordering::Relaxed);
+    // As Redis: the size when the rewrite ended, the new incremental file included.
+    aof.base_size.store(base_size + incr_size, Ordering::Relaxed);
     aof.shared.current_size.store(base_size + incr_size, Ordering::Relaxed);
     super::load::delete_history(server);
     Ok(())
