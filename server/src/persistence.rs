@@ -243,6 +243,8 @@ pub struct LoadReport {
     pub keys_loaded: u64,
     pub keys_expired: u64,
     pub seconds: f64,
+    /// Where the RDB ended in the data (commands may follow in an AOF).
+    pub end: usize,
 }
 
 /// Loads `dbfilename` into the keyspace (which the caller has emptied, unless `merge`,
@@ -332,7 +334,7 @@ pub fn load_rdb_data(server: &Server, data: &[u8], name: &str, merge: bool) -> R
     let loaded = summary.keys_loaded - expired;
     server.persistence.last_load_keys_loaded.store(loaded, Ordering::Relaxed);
     server.persistence.last_load_keys_expired.store(expired, Ordering::Relaxed);
-    Ok(LoadReport { keys_loaded: loaded, keys_expired: expired, seconds: start.elapsed().as_secs_f64() })
+    Ok(LoadReport { keys_loaded: loaded, keys_expired: expired, seconds: start.elapsed().as_secs_f64(), end: summary.end })
 }
 
 /// Startup: loads the AOF when `appendonly` is on, else the RDB if present, and logs as

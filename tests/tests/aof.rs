@@ -63,7 +63,11 @@ fn read(p: &Path) -> Vec<u8> {
 }
 
 fn manifest(s: &TestServer) -> String {
-    String::from_utf8_lossy(&read(&aof_dir(s).join("appendonly.aof.manifest"))).into_owned()
+    manifest_in(s.dir.path())
+}
+
+fn manifest_in(dir: &Path) -> String {
+    String::from_utf8_lossy(&read(&dir.join("appendonlydir").join("appendonly.aof.manifest"))).into_owned()
 }
 
 /// The files the manifest names, as (name, type letter).
@@ -536,4 +540,37 @@ fn automatic_rewrite_on_growth() {
     let i = info(&mut c);
     assert!(field(&i, "aof_base_size").parse::<u64>().unwrap() < 16 * 1024, "{i}");
     assert!(field(&i, "aof_current_size").parse::<u64>().unwrap() < 16 * 1024, "{i}");
+}
+
+/// A Redis 6 single-file AOF (RDB preamble, then commands) in `dir` is moved into the
+/// AOF directory as its base and loaded whole, as Redis 7.0 upgrades it.
+#[test]
+fn old_style_single_file_aof_is_migrated() {
+    let mut s = TestServer::start(&[]);
+    let mut c = s.raw();
+    run(&mut c, &[&["SET", "from", "rdb"], &["RPUSH", "l", "1", "2"], &["SAVE"]]);
+    stop(&mut s);
+    let mut data = read(&s.dir.path().join("dump.rdb"));
+    data.extend_from_slice(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$4\r\nfrom\r\n$8\r\ncommands\r\n*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\n3\r\n");
+    let make = |dir: &Path| {
+        std::fs::remove_file(dir.join("dump.rdb")).ok();
+        std::fs::write(dir.join("appendonly.aof"), &data).unwrap();
+    };
+    make(s.dir.path());
+    let rh = start_in(Flavor::Rhodium, s.dir.path(), AOF);
+    let mut a = rh.raw();
+    assert_eq!(a.cmd(&["GET", "from"]).unwrap().as_str(), "commands");
+    assert_eq!(a.cmd(&["LLEN", "l"]).unwrap(), Reply::Int(3));
+    assert!(rh.log().contains("Successfully migrated an old-style AOF file (appendonly.aof) into the AOF directory (appendonlydir)."), "{}", rh.log());
+    assert_eq!(manifest_in(s.dir.path()), "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n");
+    let ours = digest(&rh);
+    drop(rh);
+    if redis_available() {
+        let r = TestServer::start_redis(&[]);
+        std::fs::remove_dir_all(aof_dir(&r)).ok();
+        make(r.dir.path());
+        let r2 = start_in(Flavor::Redis, r.dir.path(), AOF);
+        assert_eq!(digest(&r2), ours);
+        assert_eq!(manifest_in(r.dir.path()), manifest_in(s.dir.path()));
+    }
 }

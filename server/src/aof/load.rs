@@ -35,6 +35,10 @@ pub fn read_manifest(server: &Server) -> Result<Option<Manifest>, String> {
 /// Loads the AOF into the (empty) keyspace and opens it for appending. False when startup
 /// must stop (the reason is logged).
 pub fn load_at_startup(server: &Server) -> bool {
+    if let Err(e) = upgrade_old_style(server) {
+        log_warning!("{}", e);
+        return false;
+    }
     let manifest = match read_manifest(server) {
         Ok(m) => m.unwrap_or_default(),
         Err(e) => {
@@ -47,6 +51,24 @@ pub fn load_at_startup(server: &Server) -> bool {
     }
     *server.aof.files.lock() = manifest;
     open_on_start(server)
+}
+
+/// A Redis 6 single-file AOF (`appendfilename` in `dir`, no manifest) becomes the base
+/// of a multi-part AOF under its own name, as Redis 7.0's `aofUpgradePrepare` does.
+fn upgrade_old_style(server: &Server) -> Result<(), String> {
+    let cfg = server.config();
+    let old = std::path::PathBuf::from(prefix(&cfg));
+    if manifest_path(&cfg).exists() || !old.is_file() {
+        return Ok(());
+    }
+    let dir = dir_path(&cfg);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("Can't open or create append-only dir {}: {}", dir.display(), e))?;
+    let name = prefix(&cfg);
+    let m = Manifest { base: Some(rhodium_storage::aof::AofFile { name: name.clone(), seq: 1, kind: rhodium_storage::aof::FileKind::Base }), base_seq: 1, ..Manifest::default() };
+    std::fs::rename(&old, dir.join(&name)).map_err(|e| format!("Error trying to move the old AOF file {} into dir {}: {}", name, dir.display(), e))?;
+    persist_manifest(&cfg, &m).map_err(|e| format!("Can't persist the AOF manifest: {e}"))?;
+    log_notice!("Successfully migrated an old-style AOF file ({}) into the AOF directory ({}).", name, dir.display());
+    Ok(())
 }
 
 /// Sizes of the files to load, for INFO's loading fields.
@@ -71,13 +93,19 @@ fn load_files(server: &Server, m: &Manifest) -> bool {
                 return false;
             }
         };
+        // Commands start after the RDB preamble, if any (a Redis 6 single-file AOF has both).
+        let mut commands_at = 0;
         if data.starts_with(b"REDIS") {
             log_notice!("Reading RDB base file on AOF loading...");
-            if let Err(e) = crate::persistence::load_rdb_data(server, &data, &base.name, false) {
-                log_warning!("Fatal error loading the DB: {}. Exiting.", e);
-                return false;
+            match crate::persistence::load_rdb_data(server, &data, &base.name, false) {
+                Ok(r) => commands_at = r.end,
+                Err(e) => {
+                    log_warning!("Fatal error loading the DB: {}. Exiting.", e);
+                    return false;
+                }
             }
-        } else if !replay(server, &mut client, data.clone(), &base.name, m.incrs.is_empty(), done_bytes) {
+        }
+        if commands_at < data.len() && !replay(server, &mut client, data.clone(), commands_at, &base.name, m.incrs.is_empty(), done_bytes) {
             return false;
         }
         done_bytes += data.len() as u64;
@@ -93,7 +121,7 @@ fn load_files(server: &Server, m: &Manifest) -> bool {
             }
         };
         let len = data.len() as u64;
-        if !replay(server, &mut client, data, &f.name, i + 1 == m.incrs.len(), done_bytes) {
+        if !replay(server, &mut client, data, 0, &f.name, i + 1 == m.incrs.len(), done_bytes) {
             return false;
         }
         done_bytes += len;
@@ -117,8 +145,8 @@ fn loader_client(server: &Server) -> ClientState {
 
 /// Runs every command of one file. A torn tail is cut when allowed (`last` file and
 /// `aof-load-truncated yes`); false when startup must stop.
-fn replay(server: &Server, client: &mut ClientState, data: Bytes, name: &str, last: bool, done_bytes: u64) -> bool {
-    let mut r = Reader::new(data, 0);
+fn replay(server: &Server, client: &mut ClientState, data: Bytes, start: usize, name: &str, last: bool, done_bytes: u64) -> bool {
+    let mut r = Reader::new(data, start);
     let mut out = ReplyWriter::new(Resp::V2);
     let mut before_multi: Option<usize> = None;
     let delay = opt(&server.config(), "key-load-delay").parse::<i64>().unwrap_or(0);
