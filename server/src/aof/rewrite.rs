@@ -164,27 +164,32 @@ fn run(server: &Server, enabling: bool) -> Result<(), String> {
     } else {
         None
     };
-    // The switch point: no command runs while the snapshot starts and the sink switches.
+    // The switch point: no command runs (the world is held) and every stripe is locked
+    // (inside the snapshot's start) while the sink switches files, so the snapshot and
+    // the files before the switch hold exactly the same writes.
     let (snap, functions) = {
         let world = server.world.write();
-        let snap = server.keyspace.start_snapshot(crate::persistence::write_options(&cfg), || server.dirty.load(Ordering::Relaxed));
+        let mut incr = incr;
+        let mut writer_err = None;
+        let snap = server.keyspace.start_snapshot(crate::persistence::write_options(&cfg), || {
+            if let Some(f) = incr.take() {
+                if enabling {
+                    writer_err = aof.start_writer(server, f, 0).err();
+                } else {
+                    aof.shared.switch_to(f);
+                }
+            }
+            server.dirty.load(Ordering::Relaxed)
+        });
+        let functions = server.persistence.functions.lock().clone();
+        drop(world);
         let Some(snap) = snap else {
-            drop(world);
             return Err("Background AOF rewrite can't start: a background save is in progress".into());
         };
-        let functions = server.persistence.functions.lock().clone();
-        if let Some(f) = incr {
-            if enabling {
-                if let Err(e) = aof.start_writer(server, f, 0) {
-                    drop(world);
-                    server.keyspace.end_snapshot();
-                    return Err(format!("Can't start the AOF writer: {e}"));
-                }
-            } else {
-                aof.shared.switch_to(f);
-            }
+        if let Some(e) = writer_err {
+            server.keyspace.end_snapshot();
+            return Err(format!("Can't start the AOF writer: {e}"));
         }
-        drop(world);
         (snap, functions)
     };
     log_notice!("Background append only file rewriting started");
