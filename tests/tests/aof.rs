@@ -574,3 +574,26 @@ fn old_style_single_file_aof_is_migrated() {
         assert_eq!(manifest_in(r.dir.path()), manifest_in(s.dir.path()));
     }
 }
+
+/// A transaction without its EXEC at the end of the last file is a torn tail: reverted
+/// and cut before its MULTI, in both servers.
+#[test]
+fn incomplete_transaction_at_the_end_is_reverted() {
+    let flavors: &[Flavor] = if redis_available() { &[Flavor::Rhodium, Flavor::Redis] } else { &[Flavor::Rhodium] };
+    for &flavor in flavors {
+        let mut s = TestServer::start_flavor(flavor, AOF);
+        run(&mut s.raw(), &[&["SET", "k", "v"]]);
+        wait_until(Duration::from_secs(10), "the incr file", || read(&last_incr(&s)).ends_with(b"v\r\n"));
+        stop(&mut s);
+        let incr = last_incr(&s);
+        let whole = std::fs::metadata(&incr).unwrap().len();
+        let mut f = std::fs::OpenOptions::new().append(true).open(&incr).unwrap();
+        std::io::Write::write_all(&mut f, b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n1\r\n").unwrap();
+        drop(f);
+        let again = start_in(flavor, s.dir.path(), AOF);
+        assert_eq!(again.raw().cmd(&["GET", "m"]).unwrap(), Reply::Bulk(None), "{flavor:?}");
+        assert_eq!(again.raw().cmd(&["GET", "k"]).unwrap().as_str(), "v");
+        assert!(again.log().contains("Revert incomplete MULTI/EXEC transaction in AOF file"), "{}", again.log());
+        assert_eq!(std::fs::metadata(&incr).unwrap().len(), whole, "{flavor:?}");
+    }
+}
