@@ -278,6 +278,13 @@ pub fn set_enabled(server: &Server, on: bool) -> Result<(), String> {
 /// Shutdown: the writer flushes and fsyncs what it holds (Redis's "Calling fsync() on
 /// the AOF file.").
 pub fn shutdown(server: &Server) {
+    if server.aof.rewrite_in_progress.load(Ordering::Acquire) {
+        // Its thread cannot be killed; its files are removed so nothing half-written stays.
+        crate::log_warning!("There is a child rewriting the AOF. Killing it!");
+        let cfg = server.config();
+        let dir = dir_path(&cfg);
+        let _ = std::fs::remove_file(dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id())));
+    }
     if server.aof.writing() {
         crate::log_notice!("Calling fsync() on the AOF file.");
         server.aof.stop_writer();
