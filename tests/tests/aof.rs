@@ -79,7 +79,7 @@ fn manifest_files(s: &TestServer) -> Vec<(String, String)> {
 }
 
 fn last_incr(s: &TestServer) -> PathBuf {
-    let f = manifest_files(s).into_iter().filter(|(_, t)| t == "i").next_back().expect("an incr file");
+    let f = manifest_files(s).into_iter().rfind(|(_, t)| t == "i").expect("an incr file");
     aof_dir(s).join(f.0)
 }
 
