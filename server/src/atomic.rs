@@ -263,7 +263,8 @@ impl Atomic<'_> {
         };
         let server = self.server;
         let effects = std::mem::take(&mut self.log.effects);
-        if let Some((db, unit)) = build_unit(effects) {
+        // A dataset being loaded (the AOF replayed) is not propagated again.
+        if let Some((db, unit)) = build_unit(effects).filter(|_| !server.loading.load(Ordering::Relaxed)) {
             server.propagator.propagate(db, unit);
         }
         let mut touched = std::mem::take(&mut self.log.touched);

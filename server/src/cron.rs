@@ -27,6 +27,7 @@ pub async fn run(server: Arc<Server>) {
 pub fn tick(server: &Server) {
     close_idle_clients(server);
     crate::persistence::cron_save_points(server);
+    crate::aof::cron(server);
 }
 
 /// Redis's slow active expiry cycle (`databasesCron` → `activeExpireCycle`): deletes keys

@@ -74,6 +74,8 @@ impl<'a> ExecCtx<'a> {
         }
         match self.section.as_deref_mut() {
             Some(s) => s.effects.extend(commands.into_iter().map(|c| (db, c))),
+            // A dataset being loaded (the AOF replayed) is not propagated again.
+            None if self.server.loading.load(Ordering::Relaxed) => {}
             None => {
                 self.server.propagator.propagate(db, commands);
             }
@@ -399,7 +401,7 @@ fn check(server: &Server, client: &mut ClientState, argv: &[Bytes], lookup: Look
         refuse(client, out, msg);
         return None;
     }
-    if server.loading.load(Ordering::Relaxed) && !spec.has(flags::LOADING) {
+    if server.loading.load(Ordering::Relaxed) && !spec.has(flags::LOADING) && !client.replaying {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         refuse(client, out, "LOADING Redis is loading the dataset in memory");
         return None;
@@ -523,7 +525,9 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
                     }
                 }
                 None => {
-                    server.propagator.propagate(e.db, vec![del]);
+                    if !server.loading.load(Ordering::Relaxed) {
+                        server.propagator.propagate(e.db, vec![del]);
+                    }
                     // Reported below, once the stripe is unlocked (watchers look it up).
                     if remember {
                         told.push((e.db, key.to_vec()));

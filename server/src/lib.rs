@@ -3,6 +3,7 @@
 //! The only crate that knows what a command means. Depends on `rhodium-replication`,
 //! `rhodium-storage` and `rhodium-protocol`; nothing depends on it.
 
+pub mod aof;
 pub mod atomic;
 pub mod blocking;
 pub mod commands;

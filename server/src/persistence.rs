@@ -38,6 +38,13 @@ pub struct PersistState {
     pub last_bgsave_secs: AtomicI64,
     /// Unix seconds of the last BGSAVE attempt (the cron retries failures after 5 s).
     pub last_bgsave_try: AtomicI64,
+    /// The load in progress (INFO's loading_* fields): Unix seconds it started, bytes to
+    /// load and loaded so far, `used-mem` of the RDB being loaded.
+    pub loading_start_time: AtomicI64,
+    pub loading_started: Mutex<Option<Instant>>,
+    pub loading_total_bytes: AtomicU64,
+    pub loading_loaded_bytes: AtomicU64,
+    pub loading_rdb_used_mem: AtomicU64,
 }
 
 impl Default for PersistState {
@@ -54,6 +61,57 @@ impl Default for PersistState {
             last_bgsave_failed: Default::default(),
             last_bgsave_secs: AtomicI64::new(-1),
             last_bgsave_try: AtomicI64::new(0),
+            loading_start_time: AtomicI64::new(0),
+            loading_started: Mutex::new(None),
+            loading_total_bytes: AtomicU64::new(0),
+            loading_loaded_bytes: AtomicU64::new(0),
+            loading_rdb_used_mem: AtomicU64::new(0),
+        }
+    }
+}
+
+impl PersistState {
+    /// A load of `total` bytes starts.
+    pub fn loading_begin(&self, total: u64) {
+        self.loading_start_time.store(rhodium_storage::clock::now_ms() / 1000, Ordering::Relaxed);
+        *self.loading_started.lock() = Some(Instant::now());
+        self.loading_total_bytes.store(total, Ordering::Relaxed);
+        self.loading_loaded_bytes.store(0, Ordering::Relaxed);
+        self.loading_rdb_used_mem.store(0, Ordering::Relaxed);
+    }
+
+    /// `loaded` bytes of the load are done.
+    pub fn loading_progress(&self, loaded: u64) {
+        self.loading_loaded_bytes.store(loaded, Ordering::Relaxed);
+    }
+
+    /// INFO's loading_* fields, in Redis's order (shown while `loading:1`).
+    pub fn loading_fields(&self) -> Vec<(&'static str, String)> {
+        let total = self.loading_total_bytes.load(Ordering::Relaxed);
+        let loaded = self.loading_loaded_bytes.load(Ordering::Relaxed);
+        let elapsed = self.loading_started.lock().map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let perc = if total > 0 { loaded as f64 * 100.0 / total as f64 } else { 0.0 };
+        // Redis: elapsed * remaining / loaded, 1 before anything is loaded.
+        let eta = if loaded > 0 { (elapsed * total.saturating_sub(loaded) as f64 / loaded as f64) as i64 } else { 1 };
+        vec![
+            ("loading_start_time", self.loading_start_time.load(Ordering::Relaxed).to_string()),
+            ("loading_total_bytes", total.to_string()),
+            ("loading_rdb_used_mem", self.loading_rdb_used_mem.load(Ordering::Relaxed).to_string()),
+            ("loading_loaded_bytes", loaded.to_string()),
+            ("loading_loaded_perc", format!("{perc:.2}")),
+            ("loading_eta_seconds", eta.to_string()),
+        ]
+    }
+}
+
+/// `key-load-delay`: microseconds to wait per key loaded (a test knob, Redis's
+/// `debugDelay`: negative values spin briefly instead).
+pub fn debug_delay(usec: i64) {
+    if usec > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(usec as u64));
+    } else if usec < 0 {
+        for _ in 0..usec.unsigned_abs().min(1_000_000) {
+            std::hint::spin_loop();
         }
     }
 }
@@ -186,6 +244,8 @@ pub struct LoadReport {
     pub keys_loaded: u64,
     pub keys_expired: u64,
     pub seconds: f64,
+    /// Where the RDB ended in the data (commands may follow in an AOF).
+    pub end: usize,
 }
 
 /// Loads `dbfilename` into the keyspace (which the caller has emptied, unless `merge`,
@@ -199,13 +259,32 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(RdbError::new(RdbErrorKind::Io, 0, e.to_string()).in_file(&name)),
     };
+    server.persistence.loading_begin(data.len() as u64);
+    load_rdb_data(server, &data, &name, merge).map(Some)
+}
+
+/// Loads an RDB held in memory (a `dbfilename` file, or an AOF base with an RDB preamble)
+/// named `name` in errors and the log.
+pub fn load_rdb_data(server: &Server, data: &[u8], name: &str, merge: bool) -> Result<LoadReport, RdbError> {
+    let cfg = server.config();
+    let delay = other_num(&cfg, "key-load-delay", 0);
+    let total_keys_hint = data.len() as u64;
+    let mut seen = 0u64;
     let start = Instant::now();
     let now = rhodium_storage::clock::now_ms();
     let mut expired = 0u64;
     let ks = &server.keyspace;
     // A replica (here, one configured by `replicaof`) keeps them: its master's DELs come.
     let primary = cfg.other.get("replicaof").is_none_or(|v| v.is_empty());
-    let summary = rdb::load(&data, &load_limits(&cfg), |k| {
+    let summary = rdb::load(data, &load_limits(&cfg), |k| {
+        // Progress is estimated per key (the reader does not report offsets).
+        seen += 1;
+        if seen.is_multiple_of(1024) {
+            let p = &server.persistence;
+            let est = (seen * 64).min(total_keys_hint);
+            p.loading_progress(est.max(p.loading_loaded_bytes.load(Ordering::Relaxed)));
+        }
+        debug_delay(delay);
         // A primary drops keys already past their time, as Redis does when loading.
         if primary && k.expire_ms.is_some_and(|at| at < now) {
             expired += 1;
@@ -231,7 +310,8 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
         }
         Ok(())
     })
-    .map_err(|e| e.in_file(&name))?;
+    .map_err(|e| e.in_file(name))?;
+    server.persistence.loading_progress(server.persistence.loading_loaded_bytes.load(Ordering::Relaxed).max(data.len() as u64));
     if let Some(v) = summary.aux_value(b"redis-ver") {
         log_notice!("Loading RDB produced by version {}", String::from_utf8_lossy(v));
     }
@@ -240,6 +320,10 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
     }
     if let Some(mem) = summary.aux_value(b"used-mem").and_then(rhodium_protocol::number::parse_i64) {
         log_notice!("RDB memory usage when created {:.2} Mb", mem as f64 / (1024.0 * 1024.0));
+        server.persistence.loading_rdb_used_mem.store(mem.max(0) as u64, Ordering::Relaxed);
+    }
+    if summary.aux_value(b"aof-base").is_some_and(|v| v == b"1") {
+        log_notice!("RDB is base AOF");
     }
     if summary.module_aux_skipped > 0 {
         log_warning!("Skipped {} module aux sections in {} (no modules are loaded)", summary.module_aux_skipped, name);
@@ -254,12 +338,44 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
     let loaded = summary.keys_loaded - expired;
     server.persistence.last_load_keys_loaded.store(loaded, Ordering::Relaxed);
     server.persistence.last_load_keys_expired.store(expired, Ordering::Relaxed);
-    Ok(Some(LoadReport { keys_loaded: loaded, keys_expired: expired, seconds: start.elapsed().as_secs_f64() }))
+    Ok(LoadReport { keys_loaded: loaded, keys_expired: expired, seconds: start.elapsed().as_secs_f64(), end: summary.end })
 }
 
-/// Startup: loads the RDB if present and logs as Redis does; false when the file could
-/// not be loaded, which is fatal (the caller exits non-zero).
+/// Startup: loads the AOF when `appendonly` is on, else the RDB if present, and logs as
+/// Redis does; false when the data could not be loaded, which is fatal (the caller exits
+/// non-zero). `server.loading` is set meanwhile, so connections get -LOADING.
 pub fn load_at_startup(server: &Server) -> bool {
+    if !loads_at_startup(server) {
+        return true;
+    }
+    server.loading.store(true, Ordering::Release);
+    let ok = load_at_startup_inner(server);
+    *server.persistence.loading_started.lock() = None;
+    server.loading.store(false, Ordering::Release);
+    ok
+}
+
+/// Whether startup has anything to do before serving commands: with the AOF on, always
+/// (its files are loaded, or created, before writes may reach it); else when the RDB file
+/// or an AOF manifest exists. Clients connecting meanwhile are answered -LOADING.
+pub fn loads_at_startup(server: &Server) -> bool {
+    let cfg = server.config();
+    cfg.appendonly || rdb_path(&cfg).exists() || crate::aof::manifest_path(&cfg).exists()
+}
+
+fn load_at_startup_inner(server: &Server) -> bool {
+    if server.config().appendonly {
+        return crate::aof::load_at_startup(server);
+    }
+    // The manifest is read anyway, so a BGREWRITEAOF continues its numbering.
+    match crate::aof::read_manifest(server) {
+        Ok(Some(m)) => *server.aof.files.lock() = m,
+        Ok(None) => {}
+        Err(e) => {
+            log_warning!("{}", e);
+            return false;
+        }
+    }
     match load(server, false) {
         Ok(Some(r)) => {
             log_notice!("DB loaded from disk: {:.3} seconds", r.seconds);
@@ -294,6 +410,9 @@ pub fn save_for_shutdown(server: &Server) -> bool {
 /// commands keep running (see `rhodium_storage::snapshot`). Errors are Redis's replies.
 pub fn bgsave(server: &Server) -> Result<(), String> {
     let st = &server.persistence;
+    if server.aof.rewrite_in_progress.load(Ordering::Acquire) && !st.bgsave_in_progress.load(Ordering::Acquire) {
+        return Err("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.".into());
+    }
     if st.bgsave_in_progress.swap(true, Ordering::AcqRel) {
         return Err("Background save already in progress".into());
     }

@@ -73,15 +73,23 @@ async fn serve(config: Config) -> anyhow::Result<i32> {
         }
     }
     log_warning!("Server initialized");
-    if !crate::persistence::load_at_startup(&server) {
-        return Ok(1);
+    // Clients are served while the dataset loads: they get -LOADING until it is done.
+    if crate::persistence::loads_at_startup(&server) {
+        server.loading.store(true, std::sync::atomic::Ordering::Release);
     }
-    crate::replication::replica::start_from_config(&server);
     listener::serve_tcp(&server, tcp);
     if let Some(u) = unix {
         log_notice!("The server is now ready to accept connections at {}", server.config().unixsocket);
         tokio::spawn(listener::accept_unix(server.clone(), u));
     }
+    let loader = server.clone();
+    let loaded = tokio::task::spawn_blocking(move || crate::persistence::load_at_startup(&loader)).await.unwrap_or(false);
+    if !loaded {
+        return Ok(1);
+    }
+    // As Redis, a configured replica connects to its master once its own data is loaded
+    // (the loaded RDB's replication id and offset let it ask for a partial resync).
+    crate::replication::replica::start_from_config(&server);
     tokio::spawn(crate::cron::run(server.clone()));
     log_notice!("Ready to accept connections");
 
@@ -119,6 +127,7 @@ fn finish_shutdown(server: &Server, kind: ShutdownKind, pidfile: &str) -> i32 {
     let cfg = server.config();
     let save = kind == ShutdownKind::Save || (kind == ShutdownKind::Default && crate::persistence::has_save_points(&cfg));
     crate::replication::replica::stop_for_shutdown(server);
+    crate::aof::shutdown(server);
     let code = if save && !crate::persistence::save_for_shutdown(server) { 1 } else { 0 };
     if !cfg.unixsocket.is_empty() {
         let _ = std::fs::remove_file(&cfg.unixsocket);

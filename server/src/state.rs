@@ -84,6 +84,8 @@ pub struct Server {
     pub lastsave_secs: AtomicI64,
     /// RDB persistence: save lock, counters, loaded function libraries.
     pub persistence: crate::persistence::PersistState,
+    /// The append-only file: its sink, writer, rewrite state and manifest.
+    pub aof: crate::aof::Aof,
     /// The accept loops of the TCP listeners, replaced when CONFIG SET changes port/bind.
     pub tcp_accept_tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// The world lock: ordinary commands hold it shared, atomic sections exclusively
@@ -152,6 +154,7 @@ impl Server {
             scripting: crate::scripting::Scripting::default(),
             tcp_accept_tasks: Mutex::new(Vec::new()),
             persistence: crate::persistence::PersistState::default(),
+            aof: crate::aof::Aof::default(),
             keyspace: Keyspace::new(config.databases),
             table: CommandTable::build(),
             clients: ClientRegistry::default(),

@@ -5,6 +5,7 @@
 //!
 //! Must never depend on: `rhodium-replication`, `rhodium-server`, `tokio`.
 
+pub mod aof;
 pub mod bytes_small;
 pub mod clock;
 pub mod digest;

@@ -132,7 +132,8 @@ impl TestServer {
                 }
             }
             if let Ok(mut c) = RawConn::connect(self.port) {
-                if c.cmd(&["PING"]).is_ok() {
+                // A server still loading its dataset answers -LOADING: not ready yet.
+                if c.cmd(&["PING"]).is_ok_and(|r| !r.as_str().starts_with("LOADING")) {
                     return Ok(());
                 }
             }

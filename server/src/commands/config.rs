@@ -126,7 +126,17 @@ fn set(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
         }
     }
     crate::log::set_level(new.loglevel);
+    let aof_change = (ctx.server.config().appendonly != new.appendonly).then_some(new.appendonly);
     ctx.server.set_config(new);
+    ctx.server.aof.apply_config(&ctx.server.config());
+    if let Some(on) = aof_change {
+        if crate::aof::set_enabled(ctx.server, on).is_err() {
+            let mut back = (**ctx.server.config()).clone();
+            back.appendonly = !on;
+            ctx.server.set_config(back);
+            return Err(failed("appendonly", "Unable to turn on AOF. Check server logs."));
+        }
+    }
     out.ok();
     Ok(())
 }

@@ -280,9 +280,10 @@ fn memory(s: &Server, f: &mut Fields) {
 }
 
 fn persistence(s: &Server, f: &mut Fields) {
-    let cfg = s.config();
     f.header("Persistence");
-    for k in ["loading", "async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age"] {
+    let loading = s.loading.load(Ordering::Relaxed);
+    f.kv("loading", u8::from(loading));
+    for k in ["async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age"] {
         f.kv(k, 0);
     }
     f.kv("current_fork_perc", "0.00");
@@ -299,18 +300,21 @@ fn persistence(s: &Server, f: &mut Fields) {
     f.kv("rdb_last_cow_size", 0);
     f.kv("rdb_last_load_keys_expired", s.persistence.last_load_keys_expired.load(Ordering::Relaxed));
     f.kv("rdb_last_load_keys_loaded", s.persistence.last_load_keys_loaded.load(Ordering::Relaxed));
-    f.kv("aof_enabled", u8::from(cfg.appendonly));
-    f.kv("aof_rewrite_in_progress", 0);
-    f.kv("aof_rewrite_scheduled", 0);
-    f.kv("aof_last_rewrite_time_sec", -1);
-    f.kv("aof_current_rewrite_time_sec", -1);
-    f.kv("aof_last_bgrewrite_status", "ok");
-    f.kv("aof_rewrites", 0);
-    f.kv("aof_rewrites_consecutive_failures", 0);
-    f.kv("aof_last_write_status", "ok");
-    f.kv("aof_last_cow_size", 0);
+    for (k, v) in s.aof.info_fields() {
+        f.kv(k, v);
+    }
     f.kv("module_fork_in_progress", 0);
     f.kv("module_fork_last_cow_size", 0);
+    if s.aof.enabled.load(Ordering::Relaxed) {
+        for (k, v) in s.aof.info_on_fields() {
+            f.kv(k, v);
+        }
+    }
+    if loading {
+        for (k, v) in p.loading_fields() {
+            f.kv(k, v);
+        }
+    }
 }
 
 fn stats(s: &Server, f: &mut Fields) {

@@ -17,6 +17,7 @@ pub fn specs() -> &'static [CommandSpec] {
     static SPECS: &[CommandSpec] = &[
         CommandSpec { name: "save", arity: 1, flags: f::ADMIN | f::NOSCRIPT | f::NO_ASYNC_LOADING | f::NO_MULTI, handler: Some(save), ..S },
         CommandSpec { name: "bgsave", arity: -1, flags: f::ADMIN | f::NOSCRIPT | f::NO_ASYNC_LOADING, handler: Some(bgsave), ..S },
+        CommandSpec { name: "bgrewriteaof", arity: 1, flags: f::ADMIN | f::NOSCRIPT | f::NO_ASYNC_LOADING, handler: Some(bgrewriteaof), ..S },
         CommandSpec { name: "lastsave", arity: 1, flags: f::LOADING | f::STALE | f::FAST, acl: acl::ADMIN | acl::DANGEROUS, tips: &["nondeterministic_output"], handler: Some(lastsave), ..S },
     ];
     SPECS
@@ -50,6 +51,17 @@ fn bgsave(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResul
         }
         Err(e) => Err(CommandError::err(e)),
     }
+}
+
+/// BGREWRITEAOF: a forkless AOF rewrite in the background (scheduled after a running
+/// BGSAVE, as Redis does).
+fn bgrewriteaof(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
+    match crate::aof::bgrewriteaof(ctx.server) {
+        Ok(crate::aof::BgRewrite::Started) => out.simple("Background append only file rewriting started"),
+        Ok(crate::aof::BgRewrite::Scheduled) => out.simple("Background append only file rewriting scheduled"),
+        Err(e) => return Err(CommandError::err(e)),
+    }
+    Ok(())
 }
 
 fn lastsave(ctx: &mut ExecCtx, _args: &mut Args, out: &mut ReplyWriter) -> CmdResult {

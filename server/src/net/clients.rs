@@ -182,6 +182,8 @@ pub struct ClientState {
     pub tx: crate::commands::tx::TxState,
     /// Blocking-command state (parked waiter, re-execution for a waiter).
     pub block: crate::blocking::ClientBlock,
+    /// The internal client replaying the AOF at startup: runs while the server loads.
+    pub replaying: bool,
 }
 
 impl ClientState {
@@ -199,6 +201,7 @@ impl ClientState {
             in_pubsub: false,
             tx: Default::default(),
             block: Default::default(),
+            replaying: false,
         }
     }
 

@@ -157,6 +157,11 @@ async fn flush<S: AsyncWrite + Unpin>(server: &Server, stream: &mut S, handle: &
     if out.is_empty() {
         return true;
     }
+    // `appendfsync always`: no reply leaves before the writes appended so far are on
+    // disk (one relaxed load under any other policy).
+    if let Some(target) = server.aof.reply_barrier() {
+        server.aof.wait_reply(target).await;
+    }
     Stats::incr(&server.stats.net_output_bytes, out.len() as u64);
     let ok = tokio::select! {
         biased;

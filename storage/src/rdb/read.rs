@@ -70,6 +70,9 @@ pub struct LoadSummary {
     pub empty_keys_skipped: u64,
     /// Module aux sections skipped (Rhodium has no modules).
     pub module_aux_skipped: u64,
+    /// Where the RDB ends in the input (an AOF with an RDB preamble continues with
+    /// commands there).
+    pub end: usize,
 }
 
 impl LoadSummary {
@@ -275,6 +278,7 @@ pub fn load(data: &[u8], limits: &LoadLimits, mut on_key: impl FnMut(LoadedKey) 
             }
         }
     }
+    summary.end = r.pos;
     Ok(summary)
 }
 

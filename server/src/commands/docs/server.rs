@@ -75,6 +75,11 @@ pub const DOCS: &[(&str, Doc)] = &[
         ],
         ..Doc::DEFAULT
     }),
+    ("bgrewriteaof", Doc {
+        summary: "Asynchronously rewrite the append-only file",
+        complexity: "O(1)",
+        ..Doc::DEFAULT
+    }),
     ("save", Doc {
         summary: "Synchronously save the dataset to disk",
         complexity: "O(N) where N is the total number of keys in all databases",
