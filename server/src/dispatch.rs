@@ -232,6 +232,8 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         out.simple("QUEUED");
         return 0;
     }
+    // WAIT waits for the stream offset right after this client's last write.
+    let offset_before = server.repl.offset();
     let pushed = if spec.has(flags::SELF_ATOMIC | flags::NO_WORLD) {
         call(server, client, argv, resolved, out, None)
     } else if spec.has(flags::EXCLUSIVE) {
@@ -245,6 +247,10 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         drop(world);
         pushed
     };
+    let offset_after = server.repl.offset();
+    if offset_after != offset_before {
+        client.woff = offset_after;
+    }
     crate::blocking::serve_ready(server);
     pushed
 }
@@ -310,6 +316,11 @@ fn check(server: &Server, client: &mut ClientState, argv: &[Bytes], lookup: Look
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         let msg = format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", resolved.fullname);
         refuse(client, out, &msg);
+        return None;
+    }
+    if spec.has(flags::WRITE) && server.repl.refuses_writes() {
+        stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        refuse(client, out, "NOREPLICAS Not enough good replicas to write.");
         return None;
     }
     if server.loading.load(Ordering::Relaxed) && !spec.has(flags::LOADING) {

@@ -15,6 +15,7 @@ pub mod net;
 pub mod notify;
 pub mod pubsub;
 pub mod persistence;
+pub mod replication;
 pub mod run;
 pub mod scripting;
 pub mod state;

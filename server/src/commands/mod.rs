@@ -23,6 +23,7 @@ pub mod list;
 pub mod object;
 pub mod pubsub;
 pub mod persistence;
+pub mod replication;
 pub mod server;
 pub mod scripting;
 pub mod set;

@@ -38,6 +38,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::persistence::specs,
     super::scripting::specs,
     super::function::specs,
+    super::replication::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

@@ -60,7 +60,17 @@ pub struct ClientHandle {
     pub dirty_cas: AtomicBool,
     /// Blocked in a blocking command (flag `b`).
     pub blocked: AtomicBool,
+    /// What replication made of the connection: [`REPL_KIND_NONE`], [`REPL_KIND_REPLICA`]
+    /// (flag `S`, type `slave`) or [`REPL_KIND_MASTER`] (flag `M`, type `master`).
+    pub repl_kind: std::sync::atomic::AtomicU8,
 }
+
+/// An ordinary client.
+pub const REPL_KIND_NONE: u8 = 0;
+/// A replica attached to this server.
+pub const REPL_KIND_REPLICA: u8 = 1;
+/// This replica's link to its master.
+pub const REPL_KIND_MASTER: u8 = 2;
 
 impl ClientHandle {
     /// A new client record as a connection starts.
@@ -86,6 +96,7 @@ impl ClientHandle {
             multi: AtomicI64::new(-1),
             dirty_cas: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
+            repl_kind: std::sync::atomic::AtomicU8::new(REPL_KIND_NONE),
         }
     }
 
@@ -176,6 +187,12 @@ pub struct ClientState {
     pub tx: crate::commands::tx::TxState,
     /// Blocking-command state (parked waiter, re-execution for a waiter).
     pub block: crate::blocking::ClientBlock,
+    /// What REPLCONF said before SYNC/PSYNC.
+    pub replconf: crate::replication::ReplConf,
+    /// Set by SYNC/PSYNC: the connection loop hands the socket to the replication code.
+    pub handoff: Option<crate::replication::Handoff>,
+    /// `master_repl_offset` after this client's last propagated write (WAIT waits for it).
+    pub woff: u64,
 }
 
 impl ClientState {
@@ -193,6 +210,9 @@ impl ClientState {
             in_pubsub: false,
             tx: Default::default(),
             block: Default::default(),
+            replconf: Default::default(),
+            handoff: None,
+            woff: 0,
         }
     }
 
