@@ -232,8 +232,10 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         out.simple("QUEUED");
         return 0;
     }
-    // WAIT waits for the stream offset right after this client's last write.
-    let offset_before = server.repl.offset();
+    // WAIT waits for the stream offset right after this client's last write (only
+    // commands that may propagate move it; WAIT's own GETACK must not).
+    let may_write = spec.has(flags::WRITE | flags::MAY_REPLICATE | flags::SELF_ATOMIC | flags::EXCLUSIVE);
+    let offset_before = if may_write { server.repl.offset() } else { 0 };
     let pushed = if spec.has(flags::SELF_ATOMIC | flags::NO_WORLD) {
         call(server, client, argv, resolved, out, None)
     } else if spec.has(flags::EXCLUSIVE) {
@@ -247,9 +249,11 @@ pub fn execute_looked_up(server: &Server, client: &mut ClientState, argv: Argv, 
         drop(world);
         pushed
     };
-    let offset_after = server.repl.offset();
-    if offset_after != offset_before {
-        client.woff = offset_after;
+    if may_write {
+        let offset_after = server.repl.offset();
+        if offset_after != offset_before {
+            client.woff = offset_after;
+        }
     }
     crate::blocking::serve_ready(server);
     pushed

@@ -165,7 +165,7 @@ impl Server {
             pause: Mutex::new(None),
             pause_set: AtomicBool::new(false),
             pause_notify: tokio::sync::Notify::new(),
-            repl: Arc::new(crate::replication::ReplState::default()),
+            repl: Arc::new(crate::replication::ReplState::new(&config)),
             lastsave_secs: AtomicI64::new(rhodium_storage::clock::now_ms() / 1000),
             config: ArcSwap::from_pointee(config),
         })
@@ -184,6 +184,7 @@ impl Server {
     /// Replaces the configuration (CONFIG SET applies all changes at once).
     pub fn set_config(&self, config: Config) {
         self.pubsub.apply_config(&config);
+        self.repl.apply_config(&config);
         self.config.store(Arc::new(config));
     }
 

@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod raw;
+pub mod repl;
 pub mod session;
 
 use std::net::TcpListener;

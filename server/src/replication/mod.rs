@@ -173,6 +173,9 @@ pub struct ReplState {
     cron_started: AtomicBool,
     /// min-replicas-to-write is not met: writes get -NOREPLICAS.
     not_enough_replicas: AtomicBool,
+    /// `min-replicas-to-write` and `min-replicas-max-lag`.
+    min_replicas: AtomicI64,
+    min_replicas_lag: AtomicI64,
     waits: Mutex<Vec<WaitEntry>>,
     pub sync_full: AtomicU64,
     pub sync_partial_ok: AtomicU64,
@@ -205,6 +208,8 @@ impl Default for ReplState {
             sink_added: AtomicBool::new(false),
             cron_started: AtomicBool::new(false),
             not_enough_replicas: AtomicBool::new(false),
+            min_replicas: AtomicI64::new(0),
+            min_replicas_lag: AtomicI64::new(10),
             waits: Mutex::new(Vec::new()),
             sync_full: AtomicU64::new(0),
             sync_partial_ok: AtomicU64::new(0),
@@ -226,6 +231,42 @@ pub struct Snapshot {
 }
 
 impl ReplState {
+    /// The state of a server starting with `cfg`.
+    pub fn new(cfg: &crate::config::Config) -> ReplState {
+        let st = ReplState::default();
+        st.apply_config(cfg);
+        st
+    }
+
+    /// Takes the settings this module acts on from a new configuration (startup and
+    /// CONFIG SET): backlog size, the replica output limit, min-replicas-*.
+    pub fn apply_config(&self, cfg: &crate::config::Config) {
+        let num = |name: &str, d: i64| cfg.other.get(name).and_then(|v| v.parse::<i64>().ok()).unwrap_or(d);
+        self.min_replicas.store(num("min-replicas-to-write", 0), Ordering::Relaxed);
+        self.min_replicas_lag.store(num("min-replicas-max-lag", 10), Ordering::Relaxed);
+        let limits = crate::pubsub::parse_obuf_limits(&crate::config::registry::lookup("client-output-buffer-limit").map(|d| cfg.get(d)).unwrap_or_default());
+        let mut g = self.inner.lock();
+        g.limit = limits[1];
+        if let Some(b) = g.backlog.as_mut() {
+            b.resize(backlog_size(cfg));
+        }
+        drop(g);
+        self.refresh_good_replicas();
+    }
+
+    /// Counts the replicas whose last ACK is at most min-replicas-max-lag seconds old and
+    /// decides whether writes are refused (Redis's `refreshGoodSlavesCount`).
+    pub fn refresh_good_replicas(&self) {
+        let (min, lag) = (self.min_replicas.load(Ordering::Relaxed), self.min_replicas_lag.load(Ordering::Relaxed));
+        if self.is_replica() || min <= 0 || lag <= 0 {
+            self.not_enough_replicas.store(false, Ordering::Relaxed);
+            return;
+        }
+        let now = rhodium_storage::clock::now_ms() / 1000;
+        let good = self.inner.lock().replicas.iter().filter(|r| r.state() == ReplicaState::Online && !r.old_protocol && now - r.ack_time.load(Ordering::Acquire) <= lag).count() as i64;
+        self.not_enough_replicas.store(good < min, Ordering::Relaxed);
+    }
+
     // ----- the API the replica side uses -----
 
     /// The current replication ID.

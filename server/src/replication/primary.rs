@@ -381,6 +381,7 @@ fn detach(server: &Server, link: &Arc<ReplicaLink>) {
     }
     drop(g);
     log_notice!("Connection with replica {} lost.", link.name());
+    st.refresh_good_replicas();
     st.check_waits();
 }
 
@@ -564,7 +565,8 @@ async fn stream<W: AsyncWrite + Unpin>(server: &Server, wr: &mut W, link: &Arc<R
             notified.await;
             continue;
         }
-        link.next.fetch_add(n as u64, Ordering::AcqRel);
+        let next = link.next.fetch_add(n as u64, Ordering::AcqRel) + n as u64;
+        link.handle.omem.store((st.offset() + 1).saturating_sub(next), Ordering::Relaxed);
         if wr.write_all(&buf).await.is_err() {
             return;
         }
@@ -684,18 +686,10 @@ async fn cron(server: std::sync::Weak<Server>) {
         let cfg = server.config();
         let period = cfg_num(&cfg, "repl-ping-replica-period", 10).max(1) as u64;
         let timeout = cfg_num(&cfg, "repl-timeout", 60).max(1);
-        let min_write = cfg_num(&cfg, "min-replicas-to-write", 0);
-        let max_lag = cfg_num(&cfg, "min-replicas-max-lag", 10);
         let ttl = cfg_num(&cfg, "repl-backlog-ttl", 3600);
-        let limits = crate::pubsub::parse_obuf_limits(&crate::config::registry::lookup("client-output-buffer-limit").map(|d| cfg.get(d)).unwrap_or_default());
-        let size = super::backlog_size(&cfg);
         drop(cfg);
         let now = now_secs();
         let mut g = st.lock();
-        g.limit = limits[1];
-        if let Some(b) = g.backlog.as_mut() {
-            b.resize(size);
-        }
         let replicas = g.replicas.clone();
         if !st.is_replica() && !replicas.is_empty() && ticks % period == 0 {
             let mut bytes = Vec::new();
@@ -712,23 +706,16 @@ async fn cron(server: std::sync::Weak<Server>) {
         }
         drop(g);
         st.data.notify_waiters();
-        let mut good = 0;
         for r in &replicas {
             if r.state() != ReplicaState::Online || r.old_protocol {
                 continue;
             }
-            let lag = now - r.ack_time.load(Ordering::Acquire);
-            if lag > timeout {
+            if now - r.ack_time.load(Ordering::Acquire) > timeout {
                 log_warning!("Disconnecting timedout replica (streaming sync): {}", r.name());
                 r.handle.kill();
-                continue;
-            }
-            if lag <= max_lag {
-                good += 1;
             }
         }
-        let refuse = !st.is_replica() && min_write > 0 && max_lag > 0 && good < min_write;
-        st.not_enough_replicas.store(refuse, Ordering::Relaxed);
+        st.refresh_good_replicas();
         st.check_waits();
     }
 }
