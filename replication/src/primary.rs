@@ -36,7 +36,8 @@ pub fn decide(h: &History<'_>, name: &str, replid: &str, offset: i64) -> Psync {
     }
     let is1 = replid.eq_ignore_ascii_case(h.replid);
     let is2 = replid.eq_ignore_ascii_case(h.replid2);
-    if !is1 && !(is2 && offset <= h.second_offset) {
+    let same_history = is1 || (is2 && offset <= h.second_offset);
+    if !same_history {
         let reason = if is2 {
             format!("Partial resynchronization not accepted: Requested offset for second ID was {}, but I can reply up to {}", offset, h.second_offset)
         } else {

@@ -41,7 +41,7 @@ const MAX_IP_LEN: usize = 256;
 /// and ACK/GETACK once it streams.
 fn replconf(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult {
     let argv = args.argv();
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return Err(ArgError::Syntax.into());
     }
     for pair in argv[1..].chunks_exact(2) {

@@ -177,6 +177,8 @@ pub struct ReplState {
     min_replicas: AtomicI64,
     min_replicas_lag: AtomicI64,
     waits: Mutex<Vec<WaitEntry>>,
+    /// The server, for completing WAITs from ACK processing (set with the cron).
+    server: std::sync::OnceLock<std::sync::Weak<crate::state::Server>>,
     pub sync_full: AtomicU64,
     pub sync_partial_ok: AtomicU64,
     pub sync_partial_err: AtomicU64,
@@ -211,6 +213,7 @@ impl Default for ReplState {
             min_replicas: AtomicI64::new(0),
             min_replicas_lag: AtomicI64::new(10),
             waits: Mutex::new(Vec::new()),
+            server: std::sync::OnceLock::new(),
             sync_full: AtomicU64::new(0),
             sync_partial_ok: AtomicU64::new(0),
             sync_partial_err: AtomicU64::new(0),
@@ -486,5 +489,44 @@ impl Sink for ReplState {
         inner.scratch = scratch;
         drop(g);
         self.data.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use rhodium_replication::OpId;
+
+    fn unit(db: rhodium_storage::DbIndex, s: &str) -> Unit {
+        Unit { opid: OpId::default(), origin: 1, db, commands: vec![s.split(' ').map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()] }
+    }
+
+    #[test]
+    fn sink_feeds_the_backlog_only_with_one_and_not_as_a_replica() {
+        let st = ReplState::default();
+        st.append(&unit(0, "set a 1"));
+        assert_eq!(st.offset(), 0, "no backlog, nothing encoded");
+        let upstream = "a".repeat(40);
+        st.set_replica_mode(true);
+        st.set_upstream(&upstream, 100);
+        st.append(&unit(0, "set a 1"));
+        assert_eq!(st.offset(), 100, "a replica feeds its upstream's bytes, not its own units");
+        st.feed_raw(b"*1\r\n$4\r\nPING\r\n");
+        assert_eq!(st.offset(), 114);
+        st.set_replica_mode(false);
+        st.shift_replid();
+        let s = st.snapshot();
+        assert_eq!((s.replid2.as_str(), s.second_offset), (upstream.as_str(), 115));
+        assert_ne!(s.replid, upstream);
+        assert_eq!(s.backlog, Some((1 << 20, 101, 14)));
+        st.append(&unit(2, "set a 1"));
+        let selected = b"*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\n1\r\n";
+        assert_eq!(st.offset(), 114 + selected.len() as u64);
+        let mut out = Vec::new();
+        st.lock().backlog.as_ref().unwrap().read(115, 1000, &mut out).unwrap();
+        assert_eq!(out, selected);
+        let info = st.rdb_repl_info().unwrap();
+        assert_eq!((info.stream_db, info.offset), (2, st.offset() as i64));
     }
 }

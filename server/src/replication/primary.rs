@@ -212,8 +212,11 @@ fn schedule_transfer(server: Arc<Server>) {
 /// Adapts the RDB writer to the diskless transfer: every flushed chunk goes to each
 /// replica still listening (waiting for the slowest, as Redis's pipe does).
 struct Fanout {
-    senders: Arc<parking_lot::Mutex<Vec<mpsc::Sender<Result<Bytes, ()>>>>>,
+    senders: Arc<parking_lot::Mutex<Vec<ChunkSender>>>,
 }
+
+/// One replica's end of a diskless transfer (`Err`: the transfer failed).
+type ChunkSender = mpsc::Sender<Result<Bytes, ()>>;
 
 impl Write for Fanout {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -635,7 +638,7 @@ impl ReplState {
                 done.push((e.waiter.clone(), n));
                 false
             } else {
-                !e.waiter.client.killed()
+                !e.waiter.client.killed() && Arc::strong_count(&e.waiter) > 1
             }
         });
         drop(waits);
@@ -643,9 +646,9 @@ impl ReplState {
             return;
         }
         // The blocking registry lives in the server; completing goes through it.
-        if let Some(complete) = WAIT_COMPLETER.get() {
+        if let Some(server) = self.server.get().and_then(std::sync::Weak::upgrade) {
             for (w, n) in done {
-                complete(&w, n);
+                server.blocking.complete(&server, &w, format!(":{n}\r\n").into_bytes());
             }
         }
     }
@@ -655,20 +658,10 @@ impl ReplState {
         if self.cron_started.swap(true, Ordering::AcqRel) {
             return;
         }
-        let weak = Arc::downgrade(server);
-        let _ = WAIT_COMPLETER.set(Box::new(move |w, n| {
-            if let Some(s) = weak.upgrade() {
-                s.blocking.complete(&s, w, format!(":{n}\r\n").into_bytes());
-            }
-        }));
+        let _ = self.server.set(Arc::downgrade(server));
         tokio::spawn(cron(Arc::downgrade(server)));
     }
 }
-
-type Completer = Box<dyn Fn(&Arc<crate::blocking::Waiter>, i64) + Send + Sync>;
-
-/// How ACK processing completes a WAIT (set with the cron, which holds the server).
-static WAIT_COMPLETER: std::sync::OnceLock<Completer> = std::sync::OnceLock::new();
 
 /// Once a second (Redis's `replicationCron`): PING into the stream every
 /// repl-ping-replica-period, disconnect replicas silent for repl-timeout, count the good
@@ -691,7 +684,7 @@ async fn cron(server: std::sync::Weak<Server>) {
         let now = now_secs();
         let mut g = st.lock();
         let replicas = g.replicas.clone();
-        if !st.is_replica() && !replicas.is_empty() && ticks % period == 0 {
+        if !st.is_replica() && !replicas.is_empty() && ticks.is_multiple_of(period) {
             let mut bytes = Vec::new();
             g.encoder.encode_no_db(&["PING"], &mut bytes);
             st.append_locked(&mut g, &bytes);
