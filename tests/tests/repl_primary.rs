@@ -300,3 +300,90 @@ fn debug_change_repl_id_forces_a_full_resync() {
     ok(&mut m.raw(), &["SET", "after", "1"]);
     wait_same_digest(&m, &r, LONG);
 }
+
+/// Writes about `bytes` of stream in big values.
+fn write_bytes(m: &TestServer, bytes: usize) {
+    let mut c = m.raw();
+    let v = "v".repeat(4096);
+    for i in 0..bytes / 4096 + 1 {
+        ok(&mut c, &["SET", &format!("big:{}", i % 64), &v]);
+    }
+}
+
+#[test]
+fn replica_behind_the_backlog_gets_a_full_resync() {
+    let Some((m, r)) = master_and_replica(&["--repl-backlog-size", "16kb"]) else { return };
+    wait_same_digest(&m, &r, LONG);
+    r.signal("STOP");
+    ok(&mut m.raw(), &["CLIENT", "KILL", "TYPE", "replica"]);
+    write_bytes(&m, 200 * 1024);
+    r.signal("CONT");
+    wait_until(LONG, "second full sync", || info_field(&m, "sync_full").as_deref() == Some("2"));
+    assert_eq!(info_field(&m, "sync_partial_err").as_deref(), Some("1"));
+    assert!(m.log().contains("for lack of backlog"), "{}", m.log());
+    let histlen: u64 = info_field(&m, "repl_backlog_histlen").and_then(|v| v.parse().ok()).unwrap_or(0);
+    assert!(histlen <= 2 * 16 * 1024, "backlog trimmed to its size: {histlen}");
+    wait_same_digest(&m, &r, LONG);
+}
+
+#[test]
+fn silent_replica_is_disconnected_after_repl_timeout() {
+    let Some((m, r)) = master_and_replica(&["--repl-timeout", "2"]) else { return };
+    wait_same_digest(&m, &r, LONG);
+    r.signal("STOP");
+    wait_until(LONG, "timeout disconnection", || m.log().contains("Disconnecting timedout replica (streaming sync): 127.0.0.1:"));
+    wait_until(LONG, "replica gone", || info_field(&m, "connected_slaves").as_deref() == Some("0"));
+    r.signal("CONT");
+    wait_until(LONG, "replica back", || info_field(&m, "connected_slaves").as_deref() == Some("1"));
+    ok(&mut m.raw(), &["SET", "after", "1"]);
+    wait_same_digest(&m, &r, LONG);
+}
+
+#[test]
+fn replica_over_its_output_limit_is_disconnected() {
+    let Some((m, r)) = master_and_replica(&[]) else { return };
+    ok(&mut m.raw(), &["CONFIG", "SET", "client-output-buffer-limit", "replica 256kb 0 0"]);
+    wait_same_digest(&m, &r, LONG);
+    r.signal("STOP");
+    // More than the socket buffers of a stopped peer absorb.
+    write_bytes(&m, 24 << 20);
+    wait_until(LONG, "limit disconnection", || m.log().contains("scheduled to be closed ASAP for overcoming of output buffer limits"));
+    r.signal("CONT");
+    wait_link_up(&r, LONG);
+    wait_same_digest(&m, &r, LONG);
+}
+
+#[test]
+fn replicas_arriving_within_the_delay_share_one_transfer() {
+    if !redis_available() {
+        return;
+    }
+    let m = TestServer::start(&["--repl-diskless-sync-delay", "2"]);
+    let mut c = m.raw();
+    for i in 0..30 {
+        write_every_type(&mut c, i);
+    }
+    let port = m.port.to_string();
+    let r1 = TestServer::start_redis(&["--replicaof", "127.0.0.1", &port]);
+    let r2 = TestServer::start_redis(&["--replicaof", "127.0.0.1", &port]);
+    wait_link_up(&r1, LONG);
+    wait_link_up(&r2, LONG);
+    assert_eq!(m.log().matches("Starting BGSAVE for SYNC").count(), 1, "{}", m.log());
+    assert_eq!(info_field(&m, "sync_full").as_deref(), Some("2"));
+    write_every_type(&mut c, 99);
+    wait_same_digest(&m, &r1, LONG);
+    wait_same_digest(&m, &r2, LONG);
+    // Both acknowledge: WAIT sees two replicas.
+    assert_eq!(c.cmd(&["WAIT", "2", "5000"]).unwrap(), Reply::Int(2));
+}
+
+#[test]
+fn min_replicas_to_write_is_met_by_a_live_replica() {
+    let Some((m, r)) = master_and_replica(&[]) else { return };
+    let mut c = m.raw();
+    ok(&mut c, &["CONFIG", "SET", "min-replicas-to-write", "1"]);
+    wait_until(LONG, "writes accepted", || !c.cmd(&["SET", "a", "1"]).unwrap().is_error());
+    drop(r);
+    wait_until(LONG, "writes refused", || c.cmd(&["SET", "a", "1"]).unwrap() == Reply::Error("NOREPLICAS Not enough good replicas to write.".into()));
+    assert_eq!(c.cmd(&["GET", "a"]).unwrap().as_str(), "1");
+}
