@@ -387,3 +387,21 @@ fn min_replicas_to_write_is_met_by_a_live_replica() {
     wait_until(LONG, "writes refused", || c.cmd(&["SET", "a", "1"]).unwrap() == Reply::Error("NOREPLICAS Not enough good replicas to write.".into()));
     assert_eq!(c.cmd(&["GET", "a"]).unwrap().as_str(), "1");
 }
+
+#[test]
+fn stuck_replica_does_not_hold_a_diskless_transfer() {
+    if !redis_available() {
+        return;
+    }
+    let m = TestServer::start(&["--repl-diskless-sync-delay", "0", "--repl-timeout", "2", "--rdbcompression", "no"]);
+    let mut c = m.raw();
+    // More than socket buffers and the transfer's queue hold.
+    ok(&mut c, &["DEBUG", "POPULATE", "30000", "key", "1000"]);
+    // A fake replica that asks for a full sync and never reads.
+    let mut stuck = m.raw();
+    ok(&mut stuck, &["REPLCONF", "capa", "eof"]);
+    stuck.send(&["PSYNC", "?", "-1"]).unwrap();
+    wait_until(LONG, "full-sync timeout", || m.log().contains("Disconnecting timedout replica (full sync)"));
+    // The snapshot ended: BGSAVE runs again.
+    wait_until(LONG, "bgsave accepted", || c.cmd(&["BGSAVE"]).unwrap().as_str() == "Background saving started");
+}

@@ -210,9 +210,12 @@ fn schedule_transfer(server: Arc<Server>) {
 }
 
 /// Adapts the RDB writer to the diskless transfer: every flushed chunk goes to each
-/// replica still listening (waiting for the slowest, as Redis's pipe does).
+/// replica still listening (waiting for the slowest, as Redis's pipe does). A replica
+/// that takes nothing for repl-timeout seconds is disconnected, so one stuck replica
+/// cannot hold the snapshot forever.
 struct Fanout {
-    senders: Arc<parking_lot::Mutex<Vec<ChunkSender>>>,
+    senders: Arc<parking_lot::Mutex<Vec<(Arc<ReplicaLink>, ChunkSender)>>>,
+    timeout: Duration,
 }
 
 /// One replica's end of a diskless transfer (`Err`: the transfer failed).
@@ -222,7 +225,25 @@ impl Write for Fanout {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let chunk = Bytes::copy_from_slice(buf);
         let mut senders = self.senders.lock();
-        senders.retain(|s| s.blocking_send(Ok(chunk.clone())).is_ok());
+        senders.retain(|(link, s)| {
+            let started = std::time::Instant::now();
+            let mut item = Ok(chunk.clone());
+            loop {
+                match s.try_send(item) {
+                    Ok(()) => return true,
+                    Err(mpsc::error::TrySendError::Closed(_)) => return false,
+                    Err(mpsc::error::TrySendError::Full(back)) => {
+                        if started.elapsed() > self.timeout {
+                            log_warning!("Disconnecting timedout replica (full sync): {}", link.name());
+                            link.handle.kill();
+                            return false;
+                        }
+                        item = back;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            }
+        });
         if senders.is_empty() {
             return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "no replica left"));
         }
@@ -280,19 +301,22 @@ fn run_transfer(server: &Arc<Server>, batch: Vec<Arc<ReplicaLink>>, diskless: bo
         let mut senders = Vec::new();
         for l in &batch {
             let (tx, rx) = mpsc::channel(16);
-            senders.push(tx);
+            senders.push((l.clone(), tx));
             give_start(l, SyncStart { replid: replid.clone(), offset, payload: Payload::Diskless { mark: mark.clone(), chunks: rx } });
         }
         let senders = Arc::new(parking_lot::Mutex::new(senders));
-        let mut w = rdb::Writer::new(Fanout { senders: senders.clone() }, opts);
+        let timeout = Duration::from_secs(cfg_num(&server.config(), "repl-timeout", 60).max(1) as u64);
+        let mut w = rdb::Writer::new(Fanout { senders: senders.clone(), timeout }, opts);
         let result = write_rdb(server, &snap, &info, exclude_data, &mut w).and_then(|_| w.finish(checksum));
         server.keyspace.end_snapshot();
         match result {
             Ok(_) => log_notice!("Diskless rdb transfer, done reading from pipe, {} replicas still up.", batch.iter().filter(|l| !l.handle.killed()).count()),
             Err(e) => {
                 log_warning!("Diskless rdb transfer failed: {}", e);
-                for s in senders.lock().iter() {
-                    let _ = s.blocking_send(Err(()));
+                for (l, s) in senders.lock().iter() {
+                    if s.try_send(Err(())).is_err() {
+                        l.handle.kill();
+                    }
                 }
             }
         }
