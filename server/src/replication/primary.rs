@@ -424,6 +424,7 @@ async fn read_acks<R: AsyncRead + Unpin>(server: &Server, rd: &mut R, rbuf: &mut
                     if argv.len() >= 3 && argv[0].eq_ignore_ascii_case(b"replconf") && argv[1].eq_ignore_ascii_case(b"ack") {
                         if let Some(off) = rhodium_protocol::number::parse_i64(&argv[2]).filter(|o| *o >= 0) {
                             link.ack_off.fetch_max(off as u64, Ordering::AcqRel);
+                            link.handle.last_interaction_ms.store(rhodium_storage::clock::now_ms(), Ordering::Relaxed);
                             link.ack_time.store(now_secs(), Ordering::Release);
                             if !link.acked.swap(true, Ordering::AcqRel) {
                                 link.ack_notify.notify_one();
