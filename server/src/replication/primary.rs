@@ -591,6 +591,9 @@ async fn stream<W: AsyncWrite + Unpin>(server: &Server, wr: &mut W, link: &Arc<R
                 return;
             }
             notified.await;
+            // Let writers on other threads add more before the next copy, so a busy
+            // stream goes out in fewer, larger writes.
+            tokio::task::yield_now().await;
             continue;
         }
         let next = link.next.fetch_add(n as u64, Ordering::AcqRel) + n as u64;
