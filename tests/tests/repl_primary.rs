@@ -23,7 +23,7 @@ fn ok(c: &mut RawConn, args: &[&str]) -> Reply {
 fn write_every_type(c: &mut RawConn, i: u64) {
     let n = i.to_string();
     let k = |p: &str| format!("{p}:{}", i % 50);
-    ok(c, &["SELECT", if i % 3 == 0 { "1" } else { "0" }]);
+    ok(c, &["SELECT", if i.is_multiple_of(3) { "1" } else { "0" }]);
     ok(c, &["SET", &k("str"), &n]);
     ok(c, &["INCRBYFLOAT", &k("flt"), "1.5"]);
     ok(c, &["APPEND", &k("str"), "x"]);
@@ -231,18 +231,17 @@ fn info_replication_and_role_have_redis_shape() {
     wait_link_up(&rr, LONG);
     ok(&mut rm.raw(), &["SET", "a", "1"]);
     ok(&mut m.raw(), &["SET", "a", "1"]);
-    for (ours, theirs) in [(&m, &rm)] {
-        wait_until(LONG, "replicas online and acknowledged", || {
-            let ack = |s: &TestServer| info_field(s, "slave0").is_some_and(|v| v.contains("state=online") && !v.contains("offset=0,"));
-            ack(ours) && ack(theirs)
-        });
-        let a: Vec<_> = replication_section(ours).into_iter().map(|(k, v)| format!("{k}:{}", shape(&v))).collect();
-        let b: Vec<_> = replication_section(theirs).into_iter().map(|(k, v)| format!("{k}:{}", shape(&v))).collect();
-        assert_eq!(a, b);
-        let ra = ours.raw().cmd(&["ROLE"]).unwrap();
-        let rb = theirs.raw().cmd(&["ROLE"]).unwrap();
-        assert_eq!(role_shape(&ra), role_shape(&rb));
-    }
+    let (ours, theirs) = (&m, &rm);
+    wait_until(LONG, "replicas online and acknowledged", || {
+        let ack = |s: &TestServer| info_field(s, "slave0").is_some_and(|v| v.contains("state=online") && !v.contains("offset=0,"));
+        ack(ours) && ack(theirs)
+    });
+    let a: Vec<_> = replication_section(ours).into_iter().map(|(k, v)| format!("{k}:{}", shape(&v))).collect();
+    let b: Vec<_> = replication_section(theirs).into_iter().map(|(k, v)| format!("{k}:{}", shape(&v))).collect();
+    assert_eq!(a, b);
+    let ra = ours.raw().cmd(&["ROLE"]).unwrap();
+    let rb = theirs.raw().cmd(&["ROLE"]).unwrap();
+    assert_eq!(role_shape(&ra), role_shape(&rb));
     drop(r);
     drop(rr);
 }

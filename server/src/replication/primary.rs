@@ -214,9 +214,12 @@ fn schedule_transfer(server: Arc<Server>) {
 /// that takes nothing for repl-timeout seconds is disconnected, so one stuck replica
 /// cannot hold the snapshot forever.
 struct Fanout {
-    senders: Arc<parking_lot::Mutex<Vec<(Arc<ReplicaLink>, ChunkSender)>>>,
+    senders: Receivers,
     timeout: Duration,
 }
+
+/// The replicas of a diskless transfer and their channels.
+type Receivers = Arc<parking_lot::Mutex<Vec<(Arc<ReplicaLink>, ChunkSender)>>>;
 
 /// One replica's end of a diskless transfer (`Err`: the transfer failed).
 type ChunkSender = mpsc::Sender<Result<Bytes, ()>>;
