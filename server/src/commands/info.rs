@@ -267,8 +267,11 @@ fn memory(s: &Server, f: &mut Fields) {
     f.kv("mem_fragmentation_ratio", ratio(rss, used));
     f.kv("mem_fragmentation_bytes", rss.saturating_sub(used));
     f.kv("mem_not_counted_for_evict", 0);
-    f.kv("mem_replication_backlog", 0);
-    f.kv("mem_total_replication_buffers", 0);
+    // Replicas are fed from the backlog's blocks (Redis 7.0's shared replication
+    // buffer), so both are the backlog's memory.
+    let backlog = s.repl.snapshot().backlog_memory;
+    f.kv("mem_replication_backlog", backlog);
+    f.kv("mem_total_replication_buffers", backlog);
     f.kv("mem_clients_slaves", 0);
     f.kv("mem_clients_normal", 0);
     f.kv("mem_cluster_links", 0);
