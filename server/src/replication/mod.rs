@@ -316,8 +316,11 @@ impl ReplState {
     /// A replica adopts its upstream's history after a full sync (Redis's
     /// `replicationCreateMasterClient` + the replid/offset copy): the ID and offset become
     /// the upstream's, `replid2` is cleared, replicas of this server are disconnected
-    /// (they must full-sync again) and a fresh backlog starts at `offset`.
-    pub fn set_upstream(&self, replid: &str, offset: ReplOffset) {
+    /// (they must full-sync again) and a fresh backlog starts at `offset`. The sink is
+    /// registered too, so once promoted this server feeds its own writes to the backlog
+    /// its former siblings continue from.
+    pub fn set_upstream(self: &Arc<Self>, server: &crate::state::Server, replid: &str, offset: ReplOffset) {
+        self.ensure_sink(server);
         let mut g = self.inner.lock();
         g.replid = replid.to_string();
         g.replid2 = NO_REPLID.into();
@@ -428,12 +431,18 @@ impl ReplState {
         b.trim(keep);
     }
 
-    /// Creates the backlog if there is none (Redis does it when the first replica
-    /// attaches: new replication ID, `replid2` cleared) and registers the sink.
-    fn ensure_backlog(self: &Arc<Self>, server: &crate::state::Server) {
+    /// Registers this state as a propagation sink, once (not before a backlog is needed:
+    /// with no sink the propagator's hot path stays lock-free).
+    fn ensure_sink(self: &Arc<Self>, server: &crate::state::Server) {
         if !self.sink_added.swap(true, Ordering::AcqRel) {
             server.propagator.add_sink(self.clone());
         }
+    }
+
+    /// Creates the backlog if there is none (Redis does it when the first replica
+    /// attaches: new replication ID, `replid2` cleared) and registers the sink.
+    fn ensure_backlog(self: &Arc<Self>, server: &crate::state::Server) {
+        self.ensure_sink(server);
         let mut g = self.lock();
         if g.backlog.is_none() {
             if !self.is_replica() {
@@ -504,12 +513,13 @@ mod tests {
 
     #[test]
     fn sink_feeds_the_backlog_only_with_one_and_not_as_a_replica() {
-        let st = ReplState::default();
+        let server = crate::state::Server::new(crate::config::Config::default());
+        let st = server.repl.clone();
         st.append(&unit(0, "set a 1"));
         assert_eq!(st.offset(), 0, "no backlog, nothing encoded");
         let upstream = "a".repeat(40);
         st.set_replica_mode(true);
-        st.set_upstream(&upstream, 100);
+        st.set_upstream(&server, &upstream, 100);
         st.append(&unit(0, "set a 1"));
         assert_eq!(st.offset(), 100, "a replica feeds its upstream's bytes, not its own units");
         st.feed_raw(b"*1\r\n$4\r\nPING\r\n");
@@ -520,7 +530,8 @@ mod tests {
         assert_eq!((s.replid2.as_str(), s.second_offset), (upstream.as_str(), 115));
         assert_ne!(s.replid, upstream);
         assert_eq!(s.backlog, Some((1 << 20, 101, 14)));
-        st.append(&unit(2, "set a 1"));
+        // Once promoted, its own writes reach the backlog through the propagator.
+        server.propagator.propagate(2, vec![unit(2, "set a 1").commands.remove(0)]);
         let selected = b"*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\n1\r\n";
         assert_eq!(st.offset(), 114 + selected.len() as u64);
         let mut out = Vec::new();

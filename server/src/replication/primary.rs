@@ -117,6 +117,9 @@ pub fn attach(server: &Server, client: &mut ClientState, psync: Option<(&[u8], &
                     out.raw(b"+CONTINUE\r\n");
                 }
                 log_notice!("Partial resynchronization request from {} accepted. Sending {} bytes of backlog starting from offset {}.", link.name(), end + 1 - offset, offset);
+                if let Some(me) = server.arc() {
+                    st.start_cron(&me);
+                }
                 mark_replica(client, link);
                 return Ok(());
             }
