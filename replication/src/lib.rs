@@ -1,13 +1,19 @@
 //! Everything that moves writes between servers: OpIDs, the ordered propagation pipeline,
-//! and later the binlog, the backlog and the primary/replica state machines.
+//! the replication backlog, the encoding of the replication stream and the pure parts of
+//! serving replicas; later the binlog and the replica state machine.
 //!
 //! It ships effect commands tagged with OpIDs and never interprets them.
 //!
 //! Must never depend on: `rhodium-server`.
 
+pub mod backlog;
 pub mod opid;
 pub mod pipeline;
 pub mod replica;
+pub mod primary;
+pub mod stream;
 
+pub use backlog::{Backlog, ReplOffset};
 pub use opid::OpId;
 pub use pipeline::{Propagator, Sink, Unit};
+pub use stream::StreamEncoder;

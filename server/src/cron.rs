@@ -77,6 +77,10 @@ fn close_idle_clients(server: &Server) {
         if c.blocked.load(std::sync::atomic::Ordering::Relaxed) {
             continue;
         }
+        // Nor does it time out replicas or the link to a master.
+        if c.repl_kind.load(std::sync::atomic::Ordering::Relaxed) != crate::net::clients::REPL_KIND_NONE {
+            continue;
+        }
         let idle = now - c.last_interaction_ms.load(std::sync::atomic::Ordering::Relaxed);
         // Pub/Sub clients wait for messages, so Redis never times them out.
         if idle > (timeout as i64) * 1000 && !c.outbox.pubsub_mode.load(std::sync::atomic::Ordering::Relaxed) {

@@ -301,6 +301,10 @@ fn execute_checked(server: &Server, client: &mut ClientState, argv: Argv, lookup
         out.simple("QUEUED");
         return Ok(0);
     }
+    // WAIT waits for the stream offset right after this client's last write (only
+    // commands that may propagate move it; WAIT's own GETACK must not).
+    let may_write = spec.has(flags::WRITE | flags::MAY_REPLICATE | flags::SELF_ATOMIC | flags::EXCLUSIVE);
+    let offset_before = if may_write { server.repl.offset() } else { 0 };
     let pushed = if spec.has(flags::NO_WORLD) {
         call(server, client, argv, resolved, out, None)
     } else if spec.has(flags::SELF_ATOMIC) {
@@ -325,6 +329,12 @@ fn execute_checked(server: &Server, client: &mut ClientState, argv: Argv, lookup
         drop(world);
         pushed
     };
+    if may_write {
+        let offset_after = server.repl.offset();
+        if offset_after != offset_before {
+            client.woff = offset_after;
+        }
+    }
     Ok(pushed)
 }
 
@@ -396,6 +406,11 @@ fn check(server: &Server, client: &mut ClientState, argv: &[Bytes], lookup: Look
         refuse(client, out, &msg);
         return None;
     }
+    if spec.has(flags::WRITE) && !server.replica.is_replica() && server.repl.refuses_writes() {
+        stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
+        refuse(client, out, "NOREPLICAS Not enough good replicas to write.");
+        return None;
+    }
     if let Some(msg) = crate::replication::replica::masterdown_error(server, client, spec, argv) {
         stats.rejected_calls.fetch_add(1, Ordering::Relaxed);
         refuse(client, out, msg);
@@ -429,7 +444,7 @@ fn call(server: &Server, client: &mut ClientState, argv: Argv, resolved: Resolve
     let replica = server.replica.is_replica();
     let expiry = match (replica, mode) {
         (false, _) => ExpiryMode::Delete,
-        (true, _) if client.handle.is_master.load(Ordering::Relaxed) => ExpiryMode::Ignore,
+        (true, _) if client.handle.repl_kind.load(Ordering::Relaxed) == crate::net::clients::REPL_KIND_MASTER => ExpiryMode::Ignore,
         (true, LockMode::Write) => ExpiryMode::Delete,
         (true, LockMode::Read) => ExpiryMode::HideOnly,
     };

@@ -78,8 +78,8 @@ pub struct Server {
     pause_set: AtomicBool,
     /// Wakes paused clients when CLIENT UNPAUSE ends a pause early.
     pub pause_notify: tokio::sync::Notify,
-    /// Replication ids reported by INFO (40 hex characters each).
-    pub replid: Mutex<String>,
+    /// Replication: IDs, offset, backlog, attached replicas (see `crate::replication`).
+    pub repl: Arc<crate::replication::ReplState>,
     /// Unix seconds of the last successful save (LASTSAVE, rdb_last_save_time).
     pub lastsave_secs: AtomicI64,
     /// RDB persistence: save lock, counters, loaded function libraries.
@@ -174,7 +174,7 @@ impl Server {
             pause: Mutex::new(None),
             pause_set: AtomicBool::new(false),
             pause_notify: tokio::sync::Notify::new(),
-            replid: Mutex::new(random_hex(40)),
+            repl: Arc::new(crate::replication::ReplState::new(&config)),
             lastsave_secs: AtomicI64::new(rhodium_storage::clock::now_ms() / 1000),
             config: ArcSwap::from_pointee(config),
         })
@@ -193,6 +193,7 @@ impl Server {
     /// Replaces the configuration (CONFIG SET applies all changes at once).
     pub fn set_config(&self, config: Config) {
         self.pubsub.apply_config(&config);
+        self.repl.apply_config(&config);
         self.config.store(Arc::new(config));
     }
 

@@ -5,6 +5,7 @@
 pub mod diff;
 pub mod raw;
 pub mod replication;
+pub mod repl;
 pub mod session;
 
 use std::net::TcpListener;

@@ -95,8 +95,10 @@ fn client_type(name: &[u8]) -> Result<ClientType, CommandError> {
 /// The type of a connected client. Replication and pub/sub mark their clients on the
 /// handle later; until then every client is normal.
 fn type_of(c: &ClientHandle) -> ClientType {
-    if c.is_master.load(Ordering::Relaxed) {
-        return ClientType::Master;
+    match c.repl_kind.load(Ordering::Relaxed) {
+        crate::net::clients::REPL_KIND_REPLICA => return ClientType::Replica,
+        crate::net::clients::REPL_KIND_MASTER => return ClientType::Master,
+        _ => {}
     }
     if c.outbox.pubsub_mode.load(Ordering::Relaxed) {
         return ClientType::Pubsub;
@@ -111,8 +113,10 @@ pub fn info_line(c: &ClientHandle, now_ms: i64) -> String {
     let age = (now_ms - c.created_ms).max(0) / 1000;
     let idle = (now_ms - c.last_interaction_ms.load(Ordering::Relaxed)).max(0) / 1000;
     let mut flags = String::new();
-    if c.is_master.load(Ordering::Relaxed) {
-        flags.push('M');
+    match c.repl_kind.load(Ordering::Relaxed) {
+        crate::net::clients::REPL_KIND_REPLICA => flags.push('S'),
+        crate::net::clients::REPL_KIND_MASTER => flags.push('M'),
+        _ => {}
     }
     if c.outbox.pubsub_mode.load(Ordering::Relaxed) {
         flags.push('P');

@@ -82,7 +82,7 @@ fn debug(ctx: &mut ExecCtx, args: &mut Args, out: &mut ReplyWriter) -> CmdResult
         }
         (b"change-repl-id", 2) => {
             crate::log_warning!("Changing replication IDs after receiving DEBUG change-repl-id");
-            *ctx.server.replid.lock() = crate::state::random_hex(40);
+            ctx.server.repl.change_replid();
             out.ok();
         }
         (b"pause-cron", 3) => set_flag(&ctx.server.debug.pause_cron, &argv[2], out),

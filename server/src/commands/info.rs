@@ -267,8 +267,11 @@ fn memory(s: &Server, f: &mut Fields) {
     f.kv("mem_fragmentation_ratio", ratio(rss, used));
     f.kv("mem_fragmentation_bytes", rss.saturating_sub(used));
     f.kv("mem_not_counted_for_evict", 0);
-    f.kv("mem_replication_backlog", 0);
-    f.kv("mem_total_replication_buffers", 0);
+    // Replicas are fed from the backlog's blocks (Redis 7.0's shared replication
+    // buffer), so both are the backlog's memory.
+    let backlog = s.repl.snapshot().backlog_memory;
+    f.kv("mem_replication_backlog", backlog);
+    f.kv("mem_total_replication_buffers", backlog);
     f.kv("mem_clients_slaves", 0);
     f.kv("mem_clients_normal", 0);
     f.kv("mem_cluster_links", 0);
@@ -332,9 +335,9 @@ fn stats(s: &Server, f: &mut Fields) {
         f.kv(k, "0.00");
     }
     f.kv("rejected_connections", get(&st.rejected_connections));
-    f.kv("sync_full", 0);
-    f.kv("sync_partial_ok", 0);
-    f.kv("sync_partial_err", 0);
+    f.kv("sync_full", s.repl.sync_full.load(Ordering::Relaxed));
+    f.kv("sync_partial_ok", s.repl.sync_partial_ok.load(Ordering::Relaxed));
+    f.kv("sync_partial_err", s.repl.sync_partial_err.load(Ordering::Relaxed));
     f.kv("expired_keys", get(&st.expired_keys));
     f.kv("expired_stale_perc", "0.00");
     for k in ["expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds", "evicted_keys", "evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time"] {
@@ -372,19 +375,31 @@ fn stats(s: &Server, f: &mut Fields) {
     }
 }
 
+/// The `# Replication` section of a master, as redis-server 7.0 prints it.
 fn replication(s: &Server, f: &mut Fields) {
+    let r = s.repl.snapshot();
     f.header("Replication");
     crate::replication::replica::write_info(s, f.0);
-    f.kv("connected_slaves", 0);
+    f.kv("connected_slaves", r.replicas.len());
+    let now = rhodium_storage::clock::now_ms() / 1000;
+    for (i, l) in r.replicas.iter().enumerate() {
+        let state = l.state();
+        let lag = if state == rhodium_replication::primary::ReplicaState::Online { now - l.ack_time.load(Ordering::Relaxed) } else { 0 };
+        f.kv(&format!("slave{i}"), format!("ip={},port={},state={},offset={},lag={}", l.ip, l.port, state.name(), l.ack_off.load(Ordering::Relaxed), lag));
+    }
     f.kv("master_failover_state", "no-failover");
-    f.kv("master_replid", s.replid.lock().as_str());
-    f.kv("master_replid2", "0000000000000000000000000000000000000000");
-    f.kv("master_repl_offset", 0);
-    f.kv("second_repl_offset", -1);
-    f.kv("repl_backlog_active", 0);
-    f.kv("repl_backlog_size", 1048576);
-    f.kv("repl_backlog_first_byte_offset", 0);
-    f.kv("repl_backlog_histlen", 0);
+    f.kv("master_replid", &r.replid);
+    f.kv("master_replid2", &r.replid2);
+    f.kv("master_repl_offset", r.offset);
+    f.kv("second_repl_offset", r.second_offset);
+    let (active, size, first, histlen) = match r.backlog {
+        Some((size, first, histlen)) => (1, size, first, histlen),
+        None => (0, crate::replication::backlog_size(&s.config()), 0, 0),
+    };
+    f.kv("repl_backlog_active", active);
+    f.kv("repl_backlog_size", size);
+    f.kv("repl_backlog_first_byte_offset", first);
+    f.kv("repl_backlog_histlen", histlen);
 }
 
 fn cpu(f: &mut Fields) {

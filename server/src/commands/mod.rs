@@ -25,6 +25,7 @@ pub mod object;
 pub mod pubsub;
 pub mod replicaof;
 pub mod persistence;
+pub mod replication;
 pub mod server;
 pub mod scripting;
 pub mod set;

@@ -39,6 +39,7 @@ const FAMILIES: &[fn() -> &'static [CommandSpec]] = &[
     super::scripting::specs,
     super::function::specs,
     super::replicaof::specs,
+    super::replication::specs,
 ];
 
 /// Per-command counters (INFO commandstats).

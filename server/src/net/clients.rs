@@ -62,9 +62,17 @@ pub struct ClientHandle {
     pub blocked: AtomicBool,
     /// CLIENT TRACKING state (flags, redirect, BCAST prefixes).
     pub tracking: crate::tracking::HandleTracking,
-    /// The master client of a replica (flag `M`, CLIENT KILL TYPE master).
-    pub is_master: AtomicBool,
+    /// What replication made of the connection: [`REPL_KIND_NONE`], [`REPL_KIND_REPLICA`]
+    /// (flag `S`, type `slave`) or [`REPL_KIND_MASTER`] (flag `M`, type `master`).
+    pub repl_kind: std::sync::atomic::AtomicU8,
 }
+
+/// An ordinary client.
+pub const REPL_KIND_NONE: u8 = 0;
+/// A replica attached to this server.
+pub const REPL_KIND_REPLICA: u8 = 1;
+/// This replica's link to its master.
+pub const REPL_KIND_MASTER: u8 = 2;
 
 impl ClientHandle {
     /// A new client record as a connection starts.
@@ -91,7 +99,7 @@ impl ClientHandle {
             dirty_cas: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
             tracking: Default::default(),
-            is_master: AtomicBool::new(false),
+            repl_kind: std::sync::atomic::AtomicU8::new(REPL_KIND_NONE),
         }
     }
 
@@ -184,6 +192,12 @@ pub struct ClientState {
     pub block: crate::blocking::ClientBlock,
     /// The internal client replaying the AOF at startup: runs while the server loads.
     pub replaying: bool,
+    /// What REPLCONF said before SYNC/PSYNC.
+    pub replconf: crate::replication::ReplConf,
+    /// Set by SYNC/PSYNC: the connection loop hands the socket to the replication code.
+    pub handoff: Option<crate::replication::Handoff>,
+    /// `master_repl_offset` after this client's last propagated write (WAIT waits for it).
+    pub woff: u64,
 }
 
 impl ClientState {
@@ -202,6 +216,9 @@ impl ClientState {
             tx: Default::default(),
             block: Default::default(),
             replaying: false,
+            replconf: Default::default(),
+            handoff: None,
+            woff: 0,
         }
     }
 

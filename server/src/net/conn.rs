@@ -106,7 +106,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
                         tokio::time::sleep(d).await;
                     }
                     handle.last_interaction_ms.store(rhodium_storage::clock::now_ms(), Ordering::Relaxed);
-                    if client.close_after_reply || handle.killed() {
+                    if client.close_after_reply || handle.killed() || client.handoff.is_some() {
                         close = true;
                         break;
                     }
@@ -132,6 +132,11 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(server: Arc<Server>, mut s
             break;
         }
         if !flush(&server, &mut stream, &handle, &mut out, pushed).await {
+            break;
+        }
+        // SYNC/PSYNC: the connection now belongs to the replication code.
+        if let Some(h) = client.handoff.take() {
+            crate::replication::primary::serve_replica(&server, &mut stream, &mut rbuf, &mut client, h).await;
             break;
         }
         if close {

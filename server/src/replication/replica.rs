@@ -131,6 +131,17 @@ impl Default for ReplicaState {
 impl ReplicaState {
     /// Whether this server follows a master.
     #[inline]
+    /// The database the master's stream is in (`repl-stream-db` of a sub-replica's sync).
+    pub fn master_db(&self) -> usize {
+        self.master_db.load(Ordering::Relaxed)
+    }
+
+    /// Held while a master command is applied and its bytes fed to sub-replicas, so a
+    /// sub-replica's snapshot never falls between the two.
+    pub fn apply_guard(&self) -> MutexGuard<'_, ()> {
+        self.apply.lock()
+    }
+
     pub fn is_replica(&self) -> bool {
         self.active.load(Ordering::Relaxed)
     }
@@ -171,9 +182,8 @@ fn setting_i64(cfg: &Config, name: &str) -> i64 {
 
 /// This server's own replication id and offset, used to synthesize a cached master when
 /// a master becomes a replica (Redis's `replicationCacheMasterUsingMyself`).
-// wiring: read the shared replication state's replid and master_repl_offset instead.
 fn own_history(server: &Server) -> (String, i64) {
-    (server.replid.lock().clone(), 0)
+    (server.repl.replid(), server.repl.offset() as i64)
 }
 
 /// REPLICAOF host port (and the `replicaof` directive): follow `host:port`. A master first
@@ -210,6 +220,10 @@ pub fn set_master(server: &Server, host: &str, port: u16) {
     crate::log::set_role(b'S');
     let generation = inner.generation;
     drop(inner);
+    // Local writes stop feeding sub-replicas (the upstream's bytes will), and they are
+    // disconnected so they learn of the change, as Redis's replicationSetMaster does.
+    server.repl.set_replica_mode(true);
+    server.repl.disconnect_replicas();
     log_notice!("Connecting to MASTER {}:{}", host, port);
     spawn_link(server, generation);
 }
@@ -276,8 +290,11 @@ pub fn unset_master(server: &Server) {
     st.link_up.store(false, Ordering::Relaxed);
     st.active.store(false, Ordering::Relaxed);
     drop(inner);
-    // wiring: shift_replid() — the upstream id becomes replid2 up to the current offset
-    // and a new id starts; sub-replicas are disconnected to learn it.
+    // The upstream's id stays valid as replid2 up to this offset, so former siblings
+    // continue with a partial resync; sub-replicas reconnect to learn the new id.
+    server.repl.set_replica_mode(false);
+    server.repl.shift_replid();
+    server.repl.disconnect_replicas();
     crate::log::set_role(b'M');
 }
 
@@ -304,6 +321,7 @@ pub fn start_from_config(server: &Server) {
         inner.master = Some((host.to_string(), port));
         inner.state = LinkState::Connect;
         st.active.store(true, Ordering::Relaxed);
+        server.repl.set_replica_mode(true);
         crate::log::set_role(b'S');
         let generation = inner.generation;
         drop(inner);
@@ -335,8 +353,7 @@ pub fn note_loaded_aux(server: &Server, aux: &[(Vec<u8>, Vec<u8>)]) {
 pub fn rdb_save_info(server: &Server) -> (Option<ReplInfo>, Option<MutexGuard<'_, ()>>) {
     let st = &server.replica;
     if !st.is_replica() {
-        // wiring: a master with a backlog saves its own replid and master_repl_offset.
-        return (None, None);
+        return (server.repl.rdb_repl_info(), None);
     }
     let Some(guard) = st.apply.try_lock_for(Duration::from_millis(200)) else {
         return (None, None);
@@ -369,7 +386,7 @@ pub fn stop_for_shutdown(server: &Server) {
 /// Redis's read-only replica check in `processCommand`: a write from an ordinary client
 /// of a `replica-read-only` replica.
 pub fn readonly_error(server: &Server, client: &ClientState, spec: &CommandSpec, argv: &[bytes::Bytes]) -> Option<&'static str> {
-    if !server.replica.is_replica() || client.handle.is_master.load(Ordering::Relaxed) {
+    if !server.replica.is_replica() || client.handle.repl_kind.load(Ordering::Relaxed) == crate::net::clients::REPL_KIND_MASTER {
         return None;
     }
     let is_write = command_flags(spec, argv) & flags::WRITE != 0 || (spec.name == "exec" && client.tx.queued().iter().any(|a| matches!(server.table.lookup(a), crate::commands::table::Lookup::Found(r) if r.spec.has(flags::WRITE))));

@@ -22,10 +22,11 @@ mod stream;
 mod string;
 mod bitmap;
 mod hll;
+mod replication;
 mod transactions;
 
 /// Every group's table.
-const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, list::DOCS, hash::DOCS, set::DOCS, sorted_set::DOCS, bitmap::DOCS, hll::DOCS, geo::DOCS, sort::DOCS, pubsub::DOCS, stream::DOCS, transactions::DOCS, scripting::DOCS, crate::commands::replicaof::DOCS];
+const TABLES: &[&[(&str, Doc)]] = &[string::DOCS, generic::DOCS, server::DOCS, connection::DOCS, list::DOCS, hash::DOCS, set::DOCS, sorted_set::DOCS, bitmap::DOCS, hll::DOCS, geo::DOCS, sort::DOCS, pubsub::DOCS, stream::DOCS, transactions::DOCS, scripting::DOCS, crate::commands::replicaof::DOCS, replication::DOCS];
 
 /// The docs of a command by its full lower-case name.
 pub fn lookup(fullname: &str) -> Option<&'static Doc> {

@@ -226,12 +226,18 @@ fn attempt(server: &Server, generation: u64, host: &str, port: u16) -> End {
             let Some(c) = cached else {
                 return End::Failed;
             };
+            // The shared history must be the cached master's (after a restart it is
+            // not yet): otherwise it starts there with a fresh backlog.
+            if server.repl.replid() != c.replid || server.repl.offset() != c.offset as u64 {
+                server.repl.set_upstream(server, &c.replid, c.offset as u64);
+            }
             let mut inner = st.inner.lock();
             inner.replid = c.replid.clone();
             if let Some(new) = new_id.filter(|n| *n != c.replid) {
                 log_warning!("Master replication ID changed to {}", new);
-                // wiring: the old id becomes replid2 valid up to offset+1 in the shared
-                // state, and sub-replicas are disconnected to learn the new id.
+                // The old id stays valid as replid2 up to offset+1; sub-replicas are
+                // disconnected to learn the new one.
+                server.repl.continue_with_new_id(&new);
                 inner.replid = new;
             }
             inner.cached = None;
@@ -305,7 +311,7 @@ fn stream_commands(server: &Server, generation: u64, mut link: Link, db: usize) 
     let local = link.stream.local_addr().map(Peer::Tcp).unwrap_or(Peer::Unix(String::new()));
     let fd = std::os::fd::AsRawFd::as_raw_fd(&link.stream);
     let handle = Arc::new(ClientHandle::new(server.clients.next_id(), peer, local, fd));
-    handle.is_master.store(true, Ordering::Relaxed);
+    handle.repl_kind.store(crate::net::clients::REPL_KIND_MASTER, Ordering::Relaxed);
     let mut client = ClientState::new(handle.clone(), true);
     client.select(db.min(server.keyspace.databases().saturating_sub(1)));
     {
@@ -364,9 +370,8 @@ fn stream_commands(server: &Server, generation: u64, mut link: Link, db: usize) 
                     _ => "NULL",
                 };
                 out.clear();
-                // wiring: dispatch hands this command's effects to the Propagator like any
-                // write; the AOF wants them, but a sink feeding sub-replicas must skip them
-                // (they get the upstream bytes below), e.g. by the master client's flag.
+                // Its effects reach the AOF through the propagator; the replication sink
+                // skips them in replica mode (sub-replicas get the upstream bytes below).
                 crate::dispatch::execute(server, &mut client, argv, &mut out);
             }
             pending += raw.len() as i64;
@@ -374,9 +379,11 @@ fn stream_commands(server: &Server, generation: u64, mut link: Link, db: usize) 
             // Inside MULTI the offset stays before it until EXEC (Redis's
             // commandProcessed), so a cached master never resumes mid-transaction.
             if !client.tx.in_multi() {
-                // wiring: feed `pending_raw` (exactly the upstream bytes) into the shared
-                // backlog and sub-replicas here, and advance the shared master_repl_offset
-                // with reploff (Redis's replicationFeedStreamFromMasterStream).
+                // Exactly the upstream bytes go to the backlog and sub-replicas
+                // (Redis's replicationFeedStreamFromMasterStream).
+                for r in &pending_raw {
+                    server.repl.feed_raw(r);
+                }
                 st.reploff.fetch_add(pending, Ordering::Relaxed);
                 st.master_db.store(client.db, Ordering::Relaxed);
                 pending = 0;

@@ -116,8 +116,6 @@ pub(super) fn full_sync(server: &Server, generation: u64, link: &mut Link, repli
         None => data,
     };
     drop(cfg);
-    // wiring: sub-replicas are disconnected and the backlog reset here, as a full sync
-    // starts a new history for them too.
     // Redis serves the old data during a swapdb load only when the payload continues the
     // history it already has (same replication id).
     let same_history = swap && st.inner.lock().replid == replid;
@@ -147,8 +145,9 @@ pub(super) fn full_sync(server: &Server, generation: u64, link: &mut Link, repli
         inner.replid = replid.to_string();
         inner.cached = None;
     }
-    // wiring: adopt the upstream replid and offset in the shared replication state
-    // (replid2 cleared, master_repl_offset = offset, a fresh backlog).
+    // The upstream's history becomes this server's: replid2 cleared, a fresh backlog at
+    // `offset`, sub-replicas disconnected (they must sync again).
+    server.repl.set_upstream(server, replid, offset as u64);
     st.reploff.store(offset, Ordering::Relaxed);
     st.read_reploff.store(offset, Ordering::Relaxed);
     st.full_syncs.fetch_add(1, Ordering::Relaxed);

@@ -132,7 +132,7 @@ mod tests {
         // Hidden from clients, not deleted: the master's DEL will come.
         assert_eq!(h.run("GET k"), "$-1\r\n");
         assert_eq!(h.run("DBSIZE"), ":1\r\n");
-        h.client.handle.is_master.store(true, Ordering::Relaxed);
+        h.client.handle.repl_kind.store(crate::net::clients::REPL_KIND_MASTER, Ordering::Relaxed);
         assert_eq!(h.run("APPEND k w"), ":2\r\n");
         assert_eq!(h.run("SET x 1"), "+OK\r\n");
     }
