@@ -5,6 +5,7 @@
 //!
 //! Must never depend on: `rhodium-server`.
 
+pub mod binlog;
 pub mod opid;
 pub mod pipeline;
 
