@@ -104,7 +104,9 @@ impl BinlogHandle {
     }
 
     /// Where to stream from for a plain `PSYNC` at replication offset `offset`: the
-    /// entry starting there, or the end of the log when `offset` is just past it.
+    /// entry starting there, or the end of the log when `offset` is just past it. (An
+    /// entry with an empty payload shares its offset with the next one; propagated units
+    /// are never empty.)
     pub fn find_by_repl_offset(&self, offset: u64) -> Result<Position, LookupError> {
         {
             let st = self.shared.state.read();
