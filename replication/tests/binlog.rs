@@ -143,6 +143,34 @@ fn rotation_and_lookups_across_segments() {
 }
 
 #[test]
+fn reset_drops_the_history_and_accepts_any_opid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut b, _) = Binlog::open(dir.path(), config(1024, 128)).unwrap();
+    fill(&mut b, 1, 1, 100, 0);
+    b.flush().unwrap();
+    let h = b.handle();
+    let removed = b.reset().unwrap();
+    assert_eq!(removed.len(), segments(dir.path()).len() + removed.len());
+    assert!(b.last().is_none());
+    assert!(matches!(h.find(op(1, 50)), Err(LookupError::Empty)));
+    let mut r = h.reader(h.start());
+    assert!(r.next_entry().unwrap().is_none());
+    fill(&mut b, 2, 40, 60, 500);
+    b.sync().unwrap();
+    let mut seen = 0;
+    while let Some(e) = r.next_entry().unwrap() {
+        assert_eq!(e.opid, op(2, 40 + seen));
+        seen += 1;
+    }
+    assert_eq!(seen, 21);
+    drop(b);
+    let (b, rec) = Binlog::open(dir.path(), config(1024, 128)).unwrap();
+    assert_eq!(rec.last.unwrap().opid, op(2, 60));
+    let all = read_all(&b.handle(), b.handle().start());
+    assert_eq!((all.len(), all[0].0), (21, op(2, 40)));
+}
+
+#[test]
 fn gaps_and_empty_log() {
     let dir = tempfile::tempdir().unwrap();
     let (mut b, _) = Binlog::open(dir.path(), config(1 << 20, 64)).unwrap();

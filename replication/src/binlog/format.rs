@@ -78,13 +78,13 @@ pub fn encode_into(out: &mut Vec<u8>, opid: OpId, origin: u64, repl_offset: u64,
 /// Size `encode_into` will add for this entry, without encoding it.
 pub fn encoded_len(opid: OpId, origin: u64, repl_offset: u64, payload_len: usize) -> usize {
     let dec = |v: u64| itoa::Buffer::new().format(v).len();
-    let hex = |v: u64| (((64 - v.leading_zeros() as usize) + 3) / 4).max(1);
+    let hex = |v: u64| (64 - v.leading_zeros() as usize).div_ceil(4).max(1);
     TAG.len() + dec(opid.epoch) + dec(opid.seq) + hex(origin) + dec(repl_offset) + dec(payload_len as u64) + 5 + 8 + 2 + payload_len
 }
 
 fn push_hex(out: &mut Vec<u8>, v: u64, min_digits: usize) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digits = (((64 - v.leading_zeros() as usize) + 3) / 4).max(min_digits);
+    let digits = (64 - v.leading_zeros() as usize).div_ceil(4).max(min_digits);
     for i in (0..digits).rev() {
         out.push(DIGITS[((v >> (i * 4)) & 0xf) as usize]);
     }

@@ -100,13 +100,14 @@ pub(crate) struct Shared {
     pub state: RwLock<State>,
 }
 
-#[derive(Default)]
 pub(crate) struct State {
     /// In id order; the last one may be the writer's active segment.
     pub segments: Vec<Segment>,
     /// Consumers (replica links) and the last OpID each has: retention keeps the entry
     /// at that seq and everything after it.
     pub pins: BTreeMap<String, OpId>,
+    /// Id the writer's next new segment gets (where a reader of an empty log waits).
+    pub next_id: u64,
 }
 
 impl State {
@@ -150,7 +151,7 @@ impl BinlogHandle {
     /// Position of the oldest entry still held (where a reader of everything starts).
     pub fn start(&self) -> Position {
         let st = self.shared.state.read();
-        Position { segment: st.segments.first().map_or(1, |s| s.id), offset: 0 }
+        Position { segment: st.segments.first().map_or(st.next_id, |s| s.id), offset: 0 }
     }
 
     /// Paths of the segment files, oldest first (for an AOF manifest).

@@ -105,8 +105,9 @@ impl Reader {
                 }
             }
             None => {
-                // A position before the oldest segment, or in a removed one.
-                if st.segments.last().is_none_or(|s| s.id < id) && self.pos.offset == 0 {
+                // A segment not created yet (waiting at the start of an empty log), or
+                // one removed before we got to it.
+                if id >= st.next_id && self.pos.offset == 0 {
                     Ok(Step::Wait)
                 } else {
                     Err(BinlogError::Gone { segment: id })

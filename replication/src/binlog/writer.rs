@@ -54,7 +54,7 @@ impl Binlog {
             active = Some(Active { id: seg.id, path: seg.path.clone(), file, written: seg.len, buf: Vec::new(), summary, published });
         }
         let last = opened.recovery.last;
-        let shared = Arc::new(Shared { dir, config, state: RwLock::new(State { segments: opened.segments, pins: Default::default() }) });
+        let shared = Arc::new(Shared { dir, config, state: RwLock::new(State { segments: opened.segments, pins: Default::default(), next_id: opened.next_id }) });
         let binlog = Binlog { shared, active, next_id: opened.next_id, last, dir_dirty: false };
         Ok((binlog, opened.recovery))
     }
@@ -155,6 +155,24 @@ impl Binlog {
         self.seal()
     }
 
+    /// Drops the whole history (after a full sync replaced the dataset, the old entries
+    /// describe another history): every segment is removed and the next append may carry
+    /// any OpID. Save a divergent tail first (read it with a [`super::Reader`]). Readers
+    /// already holding a segment finish it, then get [`BinlogError::Gone`].
+    pub fn reset(&mut self) -> Result<Vec<PathBuf>, BinlogError> {
+        self.seal()?;
+        let removed: Vec<Segment> = std::mem::take(&mut self.shared.state.write().segments);
+        self.last = None;
+        let mut paths = Vec::with_capacity(removed.len());
+        for seg in removed {
+            std::fs::remove_file(&seg.path).map_err(BinlogError::io(&seg.path))?;
+            let _ = std::fs::remove_file(segment::index_path(&seg.path));
+            paths.push(seg.path);
+        }
+        self.dir_dirty = true;
+        Ok(paths)
+    }
+
     /// Flushes, syncs and indexes the active segment; the next append opens a new one.
     fn seal(&mut self) -> Result<(), BinlogError> {
         self.flush()?;
@@ -179,7 +197,9 @@ impl Binlog {
         let path = self.shared.dir.join(segment::file_name(&self.shared.config.prefix, id));
         let file = OpenOptions::new().append(true).create_new(true).open(&path).map_err(BinlogError::io(&path))?;
         self.dir_dirty = true;
-        self.shared.state.write().segments.push(Segment {
+        let mut st = self.shared.state.write();
+        st.next_id = id + 1;
+        st.segments.push(Segment {
             id,
             path: path.clone(),
             len: 0,
@@ -189,6 +209,7 @@ impl Binlog {
             entries: 0,
             index: Vec::new(),
         });
+        drop(st);
         self.active = Some(Active { id, path, file, written: 0, buf: Vec::with_capacity(WRITE_CHUNK + 4096), summary: Summary::default(), published: 0 });
         Ok(())
     }
