@@ -7,6 +7,7 @@
 //! Must never depend on: `rhodium-server`.
 
 pub mod backlog;
+pub mod binlog;
 pub mod opid;
 pub mod pipeline;
 pub mod replica;
