@@ -742,3 +742,20 @@ fn output_buffer_limit_applies_to_invalidations() {
     });
     assert_eq!(writer.cmd(&["PING"]).unwrap().as_str(), "PONG");
 }
+
+#[test]
+fn debug_reload_drops_every_cached_key() {
+    session(
+        r#"
+        1 HELLO 3
+        1 CLIENT TRACKING on
+        2 SET k 1
+        1 GET k
+        2 DEBUG RELOAD
+        1<
+        1 GET k
+        2 SET k 2
+        1<
+        "#,
+    );
+}

@@ -90,6 +90,7 @@ pub fn debug_reload(ctx: &mut ExecCtx, opts: &[Bytes], out: &mut ReplyWriter) ->
     if !noflush {
         ctx.server.keyspace.flush_all_then(|_| ());
         crate::scripting::flush_libraries(ctx.server);
+        ctx.server.tracking.flushed(ctx.server);
     }
     match persistence::load(ctx.server, merge) {
         Ok(None) => Err(CommandError::err("Error trying to load the RDB dump")),

@@ -145,6 +145,8 @@ pub(super) fn full_sync(server: &Server, generation: u64, link: &mut Link, repli
         inner.replid = replid.to_string();
         inner.cached = None;
     }
+    // The dataset was replaced: tracking clients drop their whole cache, as on FLUSHALL.
+    server.tracking.flushed(server);
     // The upstream's history becomes this server's: replid2 cleared, a fresh backlog at
     // `offset`, sub-replicas disconnected (they must sync again).
     server.repl.set_upstream(server, replid, offset as u64);
