@@ -263,6 +263,22 @@ pub fn load(server: &Server, merge: bool) -> Result<Option<LoadReport>, RdbError
     load_rdb_data(server, &data, &name, merge).map(Some)
 }
 
+/// Logs where an RDB being loaded comes from (version, age, memory when written), as
+/// Redis does; returns its `used-mem`.
+pub fn log_rdb_origin(summary: &rdb::LoadSummary, now_ms: i64) -> Option<i64> {
+    if let Some(v) = summary.aux_value(b"redis-ver") {
+        log_notice!("Loading RDB produced by version {}", String::from_utf8_lossy(v));
+    }
+    if let Some(ctime) = summary.aux_value(b"ctime").and_then(rhodium_protocol::number::parse_i64) {
+        log_notice!("RDB age {} seconds", (now_ms / 1000 - ctime).max(0));
+    }
+    let mem = summary.aux_value(b"used-mem").and_then(rhodium_protocol::number::parse_i64);
+    if let Some(mem) = mem {
+        log_notice!("RDB memory usage when created {:.2} Mb", mem as f64 / (1024.0 * 1024.0));
+    }
+    mem
+}
+
 /// Loads an RDB held in memory (a `dbfilename` file, or an AOF base with an RDB preamble)
 /// named `name` in errors and the log.
 pub fn load_rdb_data(server: &Server, data: &[u8], name: &str, merge: bool) -> Result<LoadReport, RdbError> {
@@ -312,14 +328,7 @@ pub fn load_rdb_data(server: &Server, data: &[u8], name: &str, merge: bool) -> R
     })
     .map_err(|e| e.in_file(name))?;
     server.persistence.loading_progress(server.persistence.loading_loaded_bytes.load(Ordering::Relaxed).max(data.len() as u64));
-    if let Some(v) = summary.aux_value(b"redis-ver") {
-        log_notice!("Loading RDB produced by version {}", String::from_utf8_lossy(v));
-    }
-    if let Some(ctime) = summary.aux_value(b"ctime").and_then(rhodium_protocol::number::parse_i64) {
-        log_notice!("RDB age {} seconds", (now / 1000 - ctime).max(0));
-    }
-    if let Some(mem) = summary.aux_value(b"used-mem").and_then(rhodium_protocol::number::parse_i64) {
-        log_notice!("RDB memory usage when created {:.2} Mb", mem as f64 / (1024.0 * 1024.0));
+    if let Some(mem) = log_rdb_origin(&summary, now) {
         server.persistence.loading_rdb_used_mem.store(mem.max(0) as u64, Ordering::Relaxed);
     }
     if summary.aux_value(b"aof-base").is_some_and(|v| v == b"1") {

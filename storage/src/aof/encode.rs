@@ -1,20 +1,9 @@
 //! The RESP form commands take in an AOF file, exactly as Redis's `catAppendOnlyGenericCommand`
 //! writes them: `*<argc>\r\n` then `$<len>\r\n<arg>\r\n` per argument.
 
-/// Appends one command in RESP multibulk form.
+/// Appends one command in RESP multibulk form (the protocol crate's one encoder).
 pub fn command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
-    let mut n = itoa::Buffer::new();
-    out.push(b'*');
-    out.extend_from_slice(n.format(argv.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in argv {
-        let a = a.as_ref();
-        out.push(b'$');
-        out.extend_from_slice(n.format(a.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    rhodium_protocol::encode::encode_command(argv, out);
 }
 
 /// `SELECT <db>`, written when the next command targets another database.

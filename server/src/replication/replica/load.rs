@@ -290,15 +290,7 @@ fn load_into(server: &Server, ks: &Keyspace, data: &[u8]) -> Result<usize, RdbEr
         let expiry = k.expire_ms.map_or(SetExpiry::Clear, SetExpiry::At);
         l.set(k.db, &k.key, k.value, expiry).map_err(|e| e.to_string())
     })?;
-    if let Some(v) = summary.aux_value(b"redis-ver") {
-        log_notice!("Loading RDB produced by version {}", String::from_utf8_lossy(v));
-    }
-    if let Some(ctime) = summary.aux_value(b"ctime").and_then(rhodium_protocol::number::parse_i64) {
-        log_notice!("RDB age {} seconds", (now / 1000 - ctime).max(0));
-    }
-    if let Some(mem) = summary.aux_value(b"used-mem").and_then(rhodium_protocol::number::parse_i64) {
-        log_notice!("RDB memory usage when created {:.2} Mb", mem as f64 / (1024.0 * 1024.0));
-    }
+    crate::persistence::log_rdb_origin(&summary, now);
     log_notice!("Done loading RDB, keys loaded: {}, keys expired: 0.", summary.keys_loaded);
     // The master's libraries replace this node's, as a full sync does in Redis.
     crate::scripting::flush_libraries(server);
