@@ -124,7 +124,7 @@ pub static DIRECTIVES: &[Directive] = &[
     b("aof-use-rdb-preamble", None, true, 0),
     b("aof-timestamp-enabled", None, false, 0),
     b("cluster-replica-no-failover", Some("cluster-slave-no-failover"), false, NI),
-    b("replica-lazy-flush", Some("slave-lazy-flush"), false, 0),
+    b("replica-lazy-flush", Some("slave-lazy-flush"), false, NI),
     b("replica-serve-stale-data", Some("slave-serve-stale-data"), true, 0),
     b("replica-read-only", Some("slave-read-only"), true, 0),
     b("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), true, NI),
