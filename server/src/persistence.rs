@@ -352,15 +352,14 @@ pub fn load_rdb_data(server: &Server, data: &[u8], name: &str, merge: bool) -> R
 
 /// Startup: loads the AOF when `appendonly` is on, else the RDB if present, and logs as
 /// Redis does; false when the data could not be loaded, which is fatal (the caller exits
-/// non-zero). `server.loading` is set meanwhile, so connections get -LOADING.
+/// non-zero). The caller keeps `server.loading` set meanwhile, so connections get
+/// -LOADING, and clears it once the server is ready.
 pub fn load_at_startup(server: &Server) -> bool {
     if !loads_at_startup(server) {
         return true;
     }
-    server.loading.store(true, Ordering::Release);
     let ok = load_at_startup_inner(server);
     *server.persistence.loading_started.lock() = None;
-    server.loading.store(false, Ordering::Release);
     ok
 }
 

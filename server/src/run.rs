@@ -73,13 +73,12 @@ async fn serve(config: Config) -> anyhow::Result<i32> {
         }
     }
     log_warning!("Server initialized");
-    // Clients are served while the dataset loads: they get -LOADING until it is done.
-    if crate::persistence::loads_at_startup(&server) {
-        server.loading.store(true, std::sync::atomic::Ordering::Release);
-    }
+    // Clients are served while the dataset loads: they get -LOADING until the readiness
+    // lines below are logged, so whoever sees a reply also finds them in the log.
+    server.loading.store(true, std::sync::atomic::Ordering::Release);
     listener::serve_tcp(&server, tcp);
+    let unix_path = unix.is_some().then(|| server.config().unixsocket.clone());
     if let Some(u) = unix {
-        log_notice!("The server is now ready to accept connections at {}", server.config().unixsocket);
         tokio::spawn(listener::accept_unix(server.clone(), u));
     }
     let loader = server.clone();
@@ -87,11 +86,15 @@ async fn serve(config: Config) -> anyhow::Result<i32> {
     if !loaded {
         return Ok(1);
     }
+    tokio::spawn(crate::cron::run(server.clone()));
+    log_notice!("Ready to accept connections");
+    if let Some(path) = unix_path {
+        log_notice!("The server is now ready to accept connections at {}", path);
+    }
+    server.loading.store(false, std::sync::atomic::Ordering::Release);
     // As Redis, a configured replica connects to its master once its own data is loaded
     // (the loaded RDB's replication id and offset let it ask for a partial resync).
     crate::replication::replica::start_from_config(&server);
-    tokio::spawn(crate::cron::run(server.clone()));
-    log_notice!("Ready to accept connections");
 
     let kind = wait_for_shutdown(&server).await;
     Ok(finish_shutdown(&server, kind, &pidfile))
